@@ -1,0 +1,89 @@
+// The engine's view of the Device Update service: fetch one operation, list in-flight ones.
+//
+// `core/client/` implements it over HTTP; tests use fakes. The engine never sees a URL, a header
+// or a JSON value: only these outcomes.
+//
+// Thread-safety: every method may be called from any thread. Callbacks run on an unspecified
+// thread (often an I/O pool thread), exactly once per call, also after CancelAll(); they must not
+// block. Nothing is called after the service object is destroyed.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adu/core/domain.h"
+
+namespace adu {
+
+// Why a request did not yield a usable answer.
+struct FetchFailure {
+  ErrorCategory category = ErrorCategory::kNetwork;
+  std::optional<int> http_status;
+  std::string code;     // the service's error code, when the answer carried one
+  std::string message;  // human-readable, never contains a secret
+};
+
+// The outcome of one GET of one operation.
+struct FetchOutcome {
+  enum class Type {
+    kBody,         // 200 with a decodable operation
+    kNotModified,  // 304
+    kNotFound,     // 404
+    kFailed,       // anything else; see `failure`
+  };
+  Type type = Type::kFailed;
+  std::optional<int> http_status;
+  // The server's Retry-After, in seconds, as sent (unclamped; the engine clamps). nullopt when
+  // absent or unparseable.
+  std::optional<std::chrono::seconds> retry_after;
+
+  // kBody: the ETag to send back next time (the ETag header, else the body's etag, verbatim),
+  // the decoded operation and the body exactly as received.
+  std::string etag;
+  Operation operation;
+  std::string body;
+
+  // kNotFound and kFailed.
+  FetchFailure failure;
+};
+
+// One page of a list call (in-flight filter).
+struct ListOutcome {
+  struct Item {
+    Operation operation;
+    std::string etag;
+    std::string body;  // the item's JSON text
+  };
+  bool ok = false;
+  std::optional<int> http_status;
+  std::optional<std::chrono::seconds> retry_after;
+  std::vector<Item> items;
+  // Opaque continuation for the next page; nullopt on the last page.
+  std::optional<std::string> next_page;
+  FetchFailure failure;  // when !ok
+};
+
+class OperationService {
+ public:
+  using FetchCallback = std::function<void(FetchOutcome)>;
+  using ListCallback = std::function<void(ListOutcome)>;
+
+  virtual ~OperationService() = default;
+
+  // GET one operation. `if_none_match` empty: unconditional.
+  virtual void Fetch(const OperationKey& key, const std::string& if_none_match,
+                     FetchCallback done) = 0;
+
+  // One page of in-flight operations of `kind`; `page` is nullopt for the first page, else a
+  // `next_page` from an earlier outcome.
+  virtual void ListInFlight(OperationKind kind, const std::optional<std::string>& page,
+                            ListCallback done) = 0;
+
+  // Cancels every request in flight; their callbacks still run (with a failure) soon after.
+  virtual void CancelAll() = 0;
+};
+
+}  // namespace adu

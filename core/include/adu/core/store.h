@@ -1,0 +1,70 @@
+// The persistence seam of the engine. `SqliteStore` (storage/) implements it; tests use fakes.
+//
+// Thread-safety: a Store is used by one thread at a time (the engine's); implementations need no
+// internal locking for callers but must be safe against other *processes* using the same file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adu/core/domain.h"
+#include "adu/core/result.h"
+
+namespace adu {
+
+// The persisted per-operation state (the `operations` table), loaded on start to resume.
+struct OperationRecord {
+  OperationKey key;
+  std::optional<std::string> status;
+  std::optional<std::string> etag;
+  OperationState state = OperationState::kActive;
+  std::optional<WallTime> first_seen_at;
+  std::optional<WallTime> last_polled_at;
+  std::optional<WallTime> last_changed_at;
+  std::optional<WallTime> next_poll_at;
+  int64_t polls = 0;
+  int64_t not_modified = 0;
+  int64_t errors = 0;
+  std::optional<std::string> last_error;
+};
+
+// What one poll yielded, as the store records it.
+struct PollRecord {
+  enum class Type {
+    kSnapshot,   // a new body: a `snapshots` row (unless byte-identical to the latest one)
+    kUnchanged,  // 304, or a 200 with the ETag already held: counters only
+    kFailed,     // a `poll_errors` row
+  };
+  Type type = Type::kUnchanged;
+  OperationKey key;
+  WallTime at;                  // when the answer arrived
+  OperationState state = OperationState::kActive;  // the operation's state after this poll
+  std::optional<WallTime> next_poll_at;
+  std::optional<Snapshot> snapshot;  // set for kSnapshot
+  std::optional<PollError> error;    // set for kFailed
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Every operation the database knows, watched or not.
+  virtual Result<std::vector<OperationRecord>> LoadOperations() = 0;
+
+  // Makes `watched` the watch list: unknown keys are inserted as `active`, `unwatched` ones
+  // become `active` again, known ones keep their state, and every other key becomes `unwatched`.
+  virtual Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) = 0;
+
+  // Writes `batch` in one transaction, in order. Either all of it is written or none of it is
+  // (the caller keeps the batch and retries later). A kSnapshot whose body is byte-identical to
+  // the operation's latest stored snapshot is counted as unchanged instead of stored again.
+  virtual Status Write(const std::vector<PollRecord>& batch) = 0;
+
+  // One small step of housekeeping (retention, error caps). Returns true when more work remains,
+  // so the caller can schedule another step soon without ever blocking on a large prune.
+  virtual Result<bool> Maintain(WallTime now) = 0;
+};
+
+}  // namespace adu
