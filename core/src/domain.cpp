@@ -35,9 +35,7 @@ std::optional<OperationKind> ParseKind(std::string_view name) {
   return Lookup<OperationKind>(kKindNames, name);
 }
 
-std::string_view StateName(OperationState state) {
-  return kStateNames[static_cast<size_t>(state)];
-}
+std::string_view StateName(OperationState state) { return kStateNames[static_cast<size_t>(state)]; }
 std::optional<OperationState> ParseState(std::string_view name) {
   return Lookup<OperationState>(kStateNames, name);
 }

@@ -9,8 +9,8 @@ TEST(DomainTest, NamesRoundTrip) {
   for (auto kind : {OperationKind::kDevice, OperationKind::kUpdate}) {
     EXPECT_EQ(ParseKind(KindName(kind)), kind);
   }
-  for (auto state : {OperationState::kActive, OperationState::kTerminal,
-                     OperationState::kNotFound, OperationState::kUnwatched}) {
+  for (auto state : {OperationState::kActive, OperationState::kTerminal, OperationState::kNotFound,
+                     OperationState::kUnwatched}) {
     EXPECT_EQ(ParseState(StateName(state)), state);
   }
   EXPECT_EQ(StateName(OperationState::kNotFound), "not_found");

@@ -7,8 +7,8 @@ namespace {
 
 TEST(TimeFormatTest, FormatsUtcWithMilliseconds) {
   using namespace std::chrono;
-  WallTime t = sys_days{year{2026} / 11 / 27} + hours{8} + minutes{26} + seconds{56} +
-               milliseconds{5};
+  WallTime t =
+      sys_days{year{2026} / 11 / 27} + hours{8} + minutes{26} + seconds{56} + milliseconds{5};
   EXPECT_EQ(FormatTimestamp(t), "2026-11-27T08:26:56.005Z");
 }
 

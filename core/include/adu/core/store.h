@@ -39,7 +39,7 @@ struct PollRecord {
   };
   Type type = Type::kUnchanged;
   OperationKey key;
-  WallTime at;                  // when the answer arrived
+  WallTime at;                                     // when the answer arrived
   OperationState state = OperationState::kActive;  // the operation's state after this poll
   std::optional<WallTime> next_poll_at;
   std::optional<Snapshot> snapshot;  // set for kSnapshot

@@ -1,0 +1,324 @@
+// The only translation unit that knows cpprestsdk's HTTP client. See cpprest_http_client.h.
+#include "adu/client/cpprest_http_client.h"
+
+#include <cpprest/http_client.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "url.h"
+
+namespace adu::client {
+namespace {
+
+namespace http = web::http;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// One request in flight.
+struct Call {
+  uint64_t id = 0;
+  SteadyTime deadline;
+  std::chrono::milliseconds timeout{0};
+  size_t max_body = 0;
+  pplx::cancellation_token_source cts;
+  HttpClient::DoneCallback done;  // moved out by the one Finish() that runs
+  std::atomic<bool> finished{false};
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> too_large{false};
+  HttpResponse response;  // status and headers, filled when the headers arrive
+};
+
+// Shared with every continuation, so a continuation never touches a destroyed object.
+class State {
+ public:
+  explicit State(CpprestOptions options) : options_(std::move(options)) {}
+
+  std::shared_ptr<http::client::http_client> ClientFor(const std::string& origin) {
+    std::lock_guard lock(mu_);
+    auto& slot = clients_[origin];
+    if (!slot) {
+      http::client::http_client_config config;
+      config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.step_timeout));
+      config.set_validate_certificates(true);
+      config.set_max_redirects(0);
+      slot = std::make_shared<http::client::http_client>(web::uri(origin), config);
+    }
+    return slot;
+  }
+
+  void Register(const std::shared_ptr<Call>& call) {
+    {
+      std::lock_guard lock(mu_);
+      call->id = ++next_id_;
+      in_flight_.emplace(call->id, call);
+      timers_.emplace(call->deadline, call->id);
+      ++outstanding_;
+    }
+    cv_.notify_all();
+  }
+
+  // Delivers `result` unless the call already finished (deadline, cancel and cpprest race).
+  void Finish(const std::shared_ptr<Call>& call, HttpResult result) {
+    if (call->finished.exchange(true)) return;
+    {
+      std::lock_guard lock(mu_);
+      in_flight_.erase(call->id);
+      timers_.erase({call->deadline, call->id});
+    }
+    auto done = std::move(call->done);
+    done(std::move(result));
+  }
+
+  // The cpprest chain of a call has ended: nothing of cpprest refers to it any more.
+  void ChainEnded() {
+    {
+      std::lock_guard lock(mu_);
+      --outstanding_;
+    }
+    cv_.notify_all();
+  }
+
+  void CancelAll() {
+    std::vector<std::shared_ptr<Call>> calls;
+    {
+      std::lock_guard lock(mu_);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [id, call] : in_flight_) {
+        call->cancelled = true;
+        timers_.erase({call->deadline, id});
+        timers_.emplace(now, id);  // the timer thread delivers kCancelled, never this caller
+        calls.push_back(call);
+      }
+    }
+    cv_.notify_all();
+    for (auto& call : calls) call->cts.cancel();
+  }
+
+  // Timer thread: delivers deadlines and cancellations. Sleeps until the earliest deadline.
+  void RunTimers() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      if (timers_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      const auto [when, id] = *timers_.begin();
+      if (std::chrono::steady_clock::now() < when) {
+        cv_.wait_until(lock, when);
+        continue;
+      }
+      timers_.erase(timers_.begin());
+      const auto it = in_flight_.find(id);
+      if (it == in_flight_.end()) continue;
+      auto call = it->second;
+      lock.unlock();
+      call->cts.cancel();  // aborts the connection; cpprest's chain then ends on its own
+      if (call->cancelled) {
+        Finish(call, TransportError{TransportErrorKind::kCancelled, "cancelled"});
+      } else {
+        Finish(call, TransportError{TransportErrorKind::kTimeout,
+                                    "no complete answer within " +
+                                        std::to_string(call->timeout.count()) + " ms"});
+      }
+      lock.lock();
+    }
+  }
+
+  void StopTimers() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  // Waits until every cpprest chain has ended; false when `timeout` expired first.
+  bool Drain(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return outstanding_ == 0; });
+  }
+
+  void DestroyClients() {
+    std::map<std::string, std::shared_ptr<http::client::http_client>> clients;
+    {
+      std::lock_guard lock(mu_);
+      clients.swap(clients_);
+    }
+  }
+
+  const CpprestOptions& options() const { return options_; }
+
+ private:
+  const CpprestOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<http::client::http_client>> clients_;
+  std::unordered_map<uint64_t, std::shared_ptr<Call>> in_flight_;
+  std::set<std::pair<SteadyTime, uint64_t>> timers_;
+  uint64_t next_id_ = 0;
+  size_t outstanding_ = 0;
+  bool stopping_ = false;
+};
+
+TransportError Refused(std::string why) {
+  return TransportError{TransportErrorKind::kNetwork, "request refused: " + std::move(why)};
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+class CpprestHttpClient final : public HttpClient {
+ public:
+  explicit CpprestHttpClient(const CpprestOptions& options)
+      : state_(std::make_shared<State>(options)), timer_([s = state_] { s->RunTimers(); }) {}
+
+  ~CpprestHttpClient() override {
+    state_->CancelAll();
+    const bool drained = state_->Drain(state_->options().drain_timeout);
+    state_->StopTimers();
+    timer_.join();
+    if (drained) {
+      state_->DestroyClients();
+    } else {
+      // A cpprest chain is still running: destroying its client under it crashes (notably with
+      // TLS). Leak the state deliberately; this only happens at exit with a wedged request.
+      new std::shared_ptr<State>(state_);  // NOLINT: intentional leak
+    }
+  }
+
+  void Send(HttpRequest request, DoneCallback done) override {
+    for (const auto& [name, value] : request.headers) {
+      if (name.empty() || !IsSafeHeaderText(name) || !IsSafeHeaderText(value) ||
+          name.find_first_of(" :\t") != std::string::npos) {
+        done(Refused("header '" + (IsSafeHeaderText(name) ? name : std::string("?")) +
+                     "' has an invalid name or a CR/LF/NUL in its value"));
+        return;
+      }
+    }
+    if (!IsSafeHeaderText(request.url) || !IsSafeHeaderText(request.method)) {
+      done(Refused("CR/LF/NUL in the URL or method"));
+      return;
+    }
+    const auto url = internal::ParseAbsoluteUrl(request.url);
+    if (!url) {
+      done(Refused("not an absolute http(s) URL"));
+      return;
+    }
+
+    auto call = std::make_shared<Call>();
+    call->timeout = request.deadline;
+    call->max_body = request.max_body_bytes;
+    call->deadline = std::chrono::steady_clock::now() + request.deadline;
+    call->done = std::move(done);
+
+    std::shared_ptr<http::client::http_client> client;
+    http::http_request message;
+    try {
+      client = state_->ClientFor(url->Origin());
+      message.set_method(request.method);
+      message.set_request_uri(web::uri(url->path_query));
+      std::string content_type = "application/octet-stream";
+      bool has_user_agent = false;
+      for (const auto& [name, value] : request.headers) {
+        if (EqualsIgnoreCase(name, "Content-Type")) {
+          content_type = value;
+          continue;
+        }
+        has_user_agent = has_user_agent || EqualsIgnoreCase(name, "User-Agent");
+        message.headers().add(name, value);
+      }
+      if (!has_user_agent) message.headers().add("User-Agent", state_->options().user_agent);
+      if (!request.body.empty()) message.set_body(request.body, content_type);
+    } catch (const std::exception& e) {
+      auto cb = std::move(call->done);
+      cb(Refused(std::string("invalid request: ") + e.what()));
+      return;
+    }
+    // Aborts the download as soon as it passes the cap, before the excess is buffered.
+    message.set_progress_handler([c = call](http::message_direction::direction dir,
+                                                  utility::size64_t bytes) {
+      if (dir == http::message_direction::download && bytes > c->max_body) {
+        c->too_large = true;
+        throw std::length_error("response body too large");
+      }
+    });
+
+    state_->Register(call);
+    auto state = state_;
+    try {
+      client->request(message, call->cts.get_token())
+          .then([call](pplx::task<http::http_response> t) {
+            http::http_response resp = t.get();  // completed task: does not block
+            call->response.status = resp.status_code();
+            for (const auto& [name, value] : resp.headers()) {
+              call->response.headers.emplace_back(name, value);
+            }
+            if (resp.headers().content_length() > call->max_body) {
+              call->too_large = true;
+              call->cts.cancel();  // drop the connection instead of reading the body
+              throw std::length_error("response body too large");
+            }
+            return resp.extract_vector();
+          })
+          .then([call, state](pplx::task<std::vector<unsigned char>> t) {
+            HttpResult result;
+            try {
+              std::vector<unsigned char> body = t.get();  // completed task: does not block
+              if (body.size() > call->max_body) {
+                call->too_large = true;
+                throw std::length_error("response body too large");
+              }
+              call->response.body.assign(body.begin(), body.end());
+              result = std::move(call->response);
+            } catch (const std::exception& e) {
+              result = Classify(*call, e.what());
+            } catch (...) {
+              result = Classify(*call, "unknown error");
+            }
+            state->Finish(call, std::move(result));
+            state->ChainEnded();
+          });
+    } catch (const std::exception& e) {
+      state_->Finish(call, Classify(*call, e.what()));
+      state_->ChainEnded();
+    }
+  }
+
+  void CancelAll() override { state_->CancelAll(); }
+
+ private:
+  static TransportError Classify(const Call& call, const std::string& what) {
+    if (call.too_large) {
+      return {TransportErrorKind::kTooLarge,
+              "response body larger than " + std::to_string(call.max_body) + " bytes"};
+    }
+    if (call.cancelled) return {TransportErrorKind::kCancelled, "cancelled"};
+    if (std::chrono::steady_clock::now() >= call.deadline) {
+      return {TransportErrorKind::kTimeout,
+              "no complete answer within " + std::to_string(call.timeout.count()) + " ms"};
+    }
+    return {TransportErrorKind::kNetwork, what};
+  }
+
+  std::shared_ptr<State> state_;
+  std::thread timer_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> MakeCpprestHttpClient(const CpprestOptions& options) {
+  return std::make_unique<CpprestHttpClient>(options);
+}
+
+}  // namespace adu::client
