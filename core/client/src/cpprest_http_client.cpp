@@ -45,7 +45,8 @@ class State {
     auto& slot = clients_[origin];
     if (!slot) {
       http::client::http_client_config config;
-      config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.step_timeout));
+      config.set_timeout(
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.step_timeout));
       config.set_validate_certificates(true);
       config.set_max_redirects(0);
       slot = std::make_shared<http::client::http_client>(web::uri(origin), config);
@@ -246,13 +247,13 @@ class CpprestHttpClient final : public HttpClient {
       return;
     }
     // Aborts the download as soon as it passes the cap, before the excess is buffered.
-    message.set_progress_handler([c = call](http::message_direction::direction dir,
-                                                  utility::size64_t bytes) {
-      if (dir == http::message_direction::download && bytes > c->max_body) {
-        c->too_large = true;
-        throw std::length_error("response body too large");
-      }
-    });
+    message.set_progress_handler(
+        [c = call](http::message_direction::direction dir, utility::size64_t bytes) {
+          if (dir == http::message_direction::download && bytes > c->max_body) {
+            c->too_large = true;
+            throw std::length_error("response body too large");
+          }
+        });
 
     state_->Register(call);
     auto state = state_;

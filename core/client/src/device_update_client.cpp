@@ -77,16 +77,16 @@ void SendAuthorized(std::shared_ptr<Impl> self, HttpRequest request, int attempt
     std::optional<std::string> used = *token;
     if (used) sent.headers.emplace_back("Authorization", "Bearer " + *used);
     Impl& impl = *self;
-    impl.http.Send(std::move(sent), [self, request, attempt, used = std::move(used),
-                                     done](HttpResult result) {
-      const auto* resp = std::get_if<HttpResponse>(&result);
-      if (resp != nullptr && resp->status == 401 && attempt == 0 && used) {
-        self->tokens.Invalidate(*used);
-        SendAuthorized(self, request, attempt + 1, done);
-        return;
-      }
-      done(std::move(result));
-    });
+    impl.http.Send(std::move(sent),
+                   [self, request, attempt, used = std::move(used), done](HttpResult result) {
+                     const auto* resp = std::get_if<HttpResponse>(&result);
+                     if (resp != nullptr && resp->status == 401 && attempt == 0 && used) {
+                       self->tokens.Invalidate(*used);
+                       SendAuthorized(self, request, attempt + 1, done);
+                       return;
+                     }
+                     done(std::move(result));
+                   });
   });
 }
 
@@ -99,10 +99,10 @@ FetchFailure TransportFailure(const Impl& impl, const TransportError& e) {
       break;
     case TransportErrorKind::kTimeout:
       f.category = ErrorCategory::kTimeout;
-      f.message = e.message.empty() ? "request timed out after " +
-                                          std::to_string(impl.options.request_timeout.count()) +
-                                          " ms"
-                                    : e.message;
+      f.message = e.message.empty()
+                      ? "request timed out after " +
+                            std::to_string(impl.options.request_timeout.count()) + " ms"
+                      : e.message;
       break;
     case TransportErrorKind::kCancelled:
       f.category = ErrorCategory::kNetwork;
@@ -135,8 +135,11 @@ FetchFailure ResponseFailure(const HttpResponse& resp, ErrorCategory category,
 FetchFailure StatusFailure(const HttpResponse& resp) {
   const int s = resp.status;
   const std::string generic = "HTTP " + std::to_string(s);
-  if (s == 401) return ResponseFailure(resp, ErrorCategory::kAuth, "unauthorized (401) after a token refresh");
-  if (s == 403) return ResponseFailure(resp, ErrorCategory::kAuth, "forbidden (403): the identity lacks a Device Update role");
+  if (s == 401)
+    return ResponseFailure(resp, ErrorCategory::kAuth, "unauthorized (401) after a token refresh");
+  if (s == 403)
+    return ResponseFailure(resp, ErrorCategory::kAuth,
+                           "forbidden (403): the identity lacks a Device Update role");
   if (s == 429) return ResponseFailure(resp, ErrorCategory::kThrottled, "throttled (429)");
   return ResponseFailure(resp, ErrorCategory::kHttp, generic);
 }
@@ -239,7 +242,8 @@ std::string EncodeUnsafe(std::string_view s) {
   std::string out;
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f || std::string_view("\"<>\\^`{|}").find(ch) != std::string_view::npos) {
+    if (c <= 0x20 || c >= 0x7f ||
+        std::string_view("\"<>\\^`{|}").find(ch) != std::string_view::npos) {
       out += PercentEncode(std::string_view(&ch, 1));
     } else {
       out += ch;

@@ -59,9 +59,9 @@ std::optional<WallTime> ParseImfFixdate(std::string_view s) {
                                         std::chrono::day(day)};
   if (!ymd.ok()) return std::nullopt;
   const auto days = std::chrono::sys_days(ymd);
-  return std::chrono::time_point_cast<WallTime::duration>(
-      days + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-      std::chrono::seconds(second));
+  return std::chrono::time_point_cast<WallTime::duration>(days + std::chrono::hours(hour) +
+                                                          std::chrono::minutes(minute) +
+                                                          std::chrono::seconds(second));
 }
 
 }  // namespace

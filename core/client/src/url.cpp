@@ -64,8 +64,10 @@ std::optional<ParsedUrl> ParseAbsoluteUrl(std::string_view url) {
   out.port = out.scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     int port = 0;
-    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 || port > 65535) {
+    const auto [ptr, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 ||
+        port > 65535) {
       return std::nullopt;
     }
     out.port = port;

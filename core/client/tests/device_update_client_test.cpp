@@ -20,9 +20,7 @@ constexpr char kOpBody[] =
 
 class ClientTest : public ::testing::Test {
  protected:
-  ClientTest() {
-    clock.wall = *ParseTimestamp("1994-11-06T08:49:00Z");
-  }
+  ClientTest() { clock.wall = *ParseTimestamp("1994-11-06T08:49:00Z"); }
 
   ClientOptions Options() {
     ClientOptions o;
@@ -152,7 +150,8 @@ TEST_F(ClientTest, NotFoundInBothShapes) {
   EXPECT_EQ(a.failure.message, "gone");
 
   http.EnqueueResponse(
-      404, R"({"type":"https://tools.ietf.org/html/rfc7231#section-6.5.4","title":"Not Found","status":404,"traceId":"00-1-2-00"})",
+      404,
+      R"({"type":"https://tools.ietf.org/html/rfc7231#section-6.5.4","title":"Not Found","status":404,"traceId":"00-1-2-00"})",
       {{"Content-Type", "application/problem+json; charset=utf-8"}});
   auto b = FetchNow(c, device_key, "");
   EXPECT_EQ(b.type, FetchOutcome::Type::kNotFound);
@@ -334,8 +333,9 @@ TEST_F(ClientTest, RequestWaitingForATokenIsNotSentAfterCancelAll) {
 
 TEST_F(ClientTest, ListDecodesAPageAndItsNextLink) {
   DeviceUpdateClient c(Options(), http, tokens);
-  const std::string page = std::string(R"({"value":[)") + kOpBody +
-                           R"(],"nextLink":"https://contoso.api.adu.microsoft.com/deviceUpdate/blue/management/operations?skipToken=t1"})";
+  const std::string page =
+      std::string(R"({"value":[)") + kOpBody +
+      R"(],"nextLink":"https://contoso.api.adu.microsoft.com/deviceUpdate/blue/management/operations?skipToken=t1"})";
   http.EnqueueResponse(200, page, {{"Retry-After", "3"}});
   auto out = ListNow(c, OperationKind::kDevice, std::nullopt);
   ASSERT_TRUE(out.ok) << out.failure.message;
@@ -409,7 +409,8 @@ TEST_F(ClientTest, RelativeNextLinkIsResolvedAndKeepsApiVersion) {
             "&api-version=2022-10-01");
 
   http.EnqueueResponse(200, R"({"value":[]})");
-  auto out = ListNow(c, OperationKind::kDevice, "deviceUpdate/blue/management/operations?skipToken=x");
+  auto out =
+      ListNow(c, OperationKind::kDevice, "deviceUpdate/blue/management/operations?skipToken=x");
   EXPECT_TRUE(out.ok);
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_EQ(http.requests[0].url,

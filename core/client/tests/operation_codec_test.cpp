@@ -45,7 +45,8 @@ TEST(OperationCodec, DecodesEveryField) {
   EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.9401420+00:00");
   EXPECT_EQ(op->created_at, "2020-04-22T21:00:43.9401420+00:00");
   EXPECT_EQ(op->resource_location,
-            "/deviceUpdate/blue/updates/providers/Contoso/names/Toaster/versions/1.0?api-version=2022-10-01");
+            "/deviceUpdate/blue/updates/providers/Contoso/names/Toaster/versions/"
+            "1.0?api-version=2022-10-01");
   ASSERT_TRUE(op->error.has_value());
   const ServiceError& e = *op->error;
   EXPECT_EQ(e.code, "ImportFailed");
@@ -68,7 +69,8 @@ TEST(OperationCodec, DecodesEveryField) {
 }
 
 TEST(OperationCodec, InnerErrorCasingAtTheTopLevel) {
-  auto op = DecodeOperation(Minimal(R"(,"error":{"code":"C","message":"M","innerError":{"code":"I"}})"));
+  auto op =
+      DecodeOperation(Minimal(R"(,"error":{"code":"C","message":"M","innerError":{"code":"I"}})"));
   ASSERT_TRUE(op.ok()) << op.error();
   ASSERT_EQ(op->error->inner_chain.size(), 1u);
   EXPECT_EQ(op->error->inner_chain[0].code, "I");
@@ -99,26 +101,27 @@ TEST(OperationCodec, EachRequiredFieldMissingIsAnError) {
 }
 
 TEST(OperationCodec, WrongTypesAreErrors) {
-  for (const char* bad :
-       {R"({"operationId":1,"status":"Running","lastActionDateTime":"a","createdDateTime":"b"})",
-        R"({"operationId":"o","status":["Running"],"lastActionDateTime":"a","createdDateTime":"b"})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":5,"createdDateTime":"b"})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":{}})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","etag":7})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","traceId":true})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":"boom"})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":{"code":1}})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":{"details":{}}})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":{"innererror":[]}})",
-        R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","update":"x"})",
-        R"({"operationId":"","status":"Running","lastActionDateTime":"a","createdDateTime":"b"})"}) {
+  for (
+      const char* bad :
+      {R"({"operationId":1,"status":"Running","lastActionDateTime":"a","createdDateTime":"b"})",
+       R"({"operationId":"o","status":["Running"],"lastActionDateTime":"a","createdDateTime":"b"})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":5,"createdDateTime":"b"})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":{}})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","etag":7})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","traceId":true})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":"boom"})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":{"code":1}})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":{"details":{}}})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","error":{"innererror":[]}})",
+       R"({"operationId":"o","status":"Running","lastActionDateTime":"a","createdDateTime":"b","update":"x"})",
+       R"({"operationId":"","status":"Running","lastActionDateTime":"a","createdDateTime":"b"})"}) {
     EXPECT_FALSE(DecodeOperation(bad).ok()) << bad;
   }
 }
 
 TEST(OperationCodec, NotAnObjectTruncatedOrEmptyIsAnError) {
   const std::string full = kFull;
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(), std::string("   "), std::string("[]"), std::string("\"Running\""),
         std::string("null"), std::string("42"), full.substr(0, full.size() / 2),
         full.substr(0, full.size() - 2), std::string("{\"operationId\":\"o\"")}) {
@@ -174,10 +177,10 @@ TEST(ServiceErrorCodec, NeitherShapeIsAnError) {
 }
 
 TEST(OperationPageCodec, DecodesItemsAndNextLink) {
-  const std::string body = R"({"value":[)" +
-                           Minimal(R"(,"etag":"\"e1\"")") + "," +
-                           R"({"operationId":"op2","status":"NotStarted","lastActionDateTime":"a","createdDateTime":"b","etag":"W/\"e2\""})" +
-                           R"(],"nextLink":"/deviceUpdate/i/management/operations?skipToken=abc"})";
+  const std::string body =
+      R"({"value":[)" + Minimal(R"(,"etag":"\"e1\"")") + "," +
+      R"({"operationId":"op2","status":"NotStarted","lastActionDateTime":"a","createdDateTime":"b","etag":"W/\"e2\""})" +
+      R"(],"nextLink":"/deviceUpdate/i/management/operations?skipToken=abc"})";
   auto page = DecodeOperationPage(body);
   ASSERT_TRUE(page.ok()) << page.error();
   ASSERT_EQ(page->items.size(), 2u);
@@ -206,8 +209,8 @@ TEST(OperationPageCodec, LastPageAndBadItems) {
 }
 
 TEST(OperationPageCodec, MalformedPagesAreErrors) {
-  for (const char* bad : {"", "[]", "{}", R"({"value":{}})", R"({"value":[],"nextLink":3})",
-                          R"({"value":[)"}) {
+  for (const char* bad :
+       {"", "[]", "{}", R"({"value":{}})", R"({"value":[],"nextLink":3})", R"({"value":[)"}) {
     EXPECT_FALSE(DecodeOperationPage(bad).ok()) << bad;
   }
 }

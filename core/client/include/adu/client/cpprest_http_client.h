@@ -14,8 +14,9 @@
 //   to finish, then destroys the cpprest clients. If the wait expires, the internals are leaked on
 //   purpose rather than destroyed under a running continuation.
 //
-// cpprest's thread pool must be sized by the program (crossplat::threadpool::initialize_with_threads)
-// before the first request; this library never does it.
+// cpprest's thread pool must be sized by the program
+// (crossplat::threadpool::initialize_with_threads) before the first request; this library never
+// does it.
 #pragma once
 
 #include <chrono>

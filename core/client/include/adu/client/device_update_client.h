@@ -3,7 +3,8 @@
 // Knows every URL and header of the API (see docs in operation_service.h for the outcomes):
 // - GET {endpoint}/deviceUpdate/{instance}/management/operations/{id}?api-version=...  (device)
 //   GET {endpoint}/deviceUpdate/{instance}/updates/operations/{id}?api-version=...     (update)
-// - List: .../operations?api-version=...&filter=status%20eq%20'NotStarted'%20or%20status%20eq%20'Running'[&top=n]
+// - List:
+// .../operations?api-version=...&filter=status%20eq%20'NotStarted'%20or%20status%20eq%20'Running'[&top=n]
 //   then each `nextLink`, resolved against the endpoint; a nextLink to another scheme/host/port is
 //   refused (kHttp failure) and never requested, so the bearer token never leaves the endpoint.
 // - `If-None-Match` with the stored ETag verbatim; `Accept: application/json`;

@@ -36,8 +36,8 @@ Result<Operation> DecodeOperation(std::string_view body);
 // The service's error answer, either `{"error": {"code", "message", ...}}` or RFC 7807
 // `application/problem+json` (`type`, `title`, `status`, `detail`, `traceId`).
 struct ErrorInfo {
-  std::string code;     // error.code; for problem+json: `code` if present, else `type`, else `title`
-  std::string message;  // error.message; for problem+json: "title: detail" (either alone if one)
+  std::string code;  // error.code; for problem+json: `code` if present, else `type`, else `title`
+  std::string message;   // error.message; for problem+json: "title: detail" (either alone if one)
   std::string trace_id;  // problem+json `traceId`, when present
 };
 
