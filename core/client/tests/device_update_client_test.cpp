@@ -255,6 +255,16 @@ TEST_F(ClientTest, SecondUnauthorizedIsAnAuthFailure) {
   EXPECT_EQ(out.failure.message.find("new"), std::string::npos);
 }
 
+TEST_F(ClientTest, UnauthorizedWithoutATokenIsNotRetried) {
+  DeviceUpdateClient c(Options(), http, tokens);  // tokens: none
+  http.EnqueueResponse(401);
+  auto out = FetchNow(c, device_key, "");
+  EXPECT_EQ(out.failure.category, ErrorCategory::kAuth);
+  EXPECT_EQ(out.failure.http_status, 401);
+  EXPECT_EQ(http.requests.size(), 1u);
+  EXPECT_TRUE(tokens.invalidated.empty());
+}
+
 TEST_F(ClientTest, TokenErrorIsAnAuthFailureAndNothingIsSent) {
   tokens.answers = {Status::Error("token endpoint said AADSTS7000215")};
   DeviceUpdateClient c(Options(), http, tokens);
