@@ -54,15 +54,25 @@ class State {
     return slot;
   }
 
-  void Register(const std::shared_ptr<Call>& call) {
+  // False once shutdown began: the call is not started (the caller reports kCancelled).
+  bool Register(const std::shared_ptr<Call>& call) {
     {
       std::lock_guard lock(mu_);
+      if (closing_) return false;
       call->id = ++next_id_;
       in_flight_.emplace(call->id, call);
       timers_.emplace(call->deadline, call->id);
       ++outstanding_;
     }
     cv_.notify_all();
+    return true;
+  }
+
+  // Refuses every later Send(): a callback running during the destructor's drain (a token
+  // refresh, a 401 retry) must not start a request on a client that is going away.
+  void Close() {
+    std::lock_guard lock(mu_);
+    closing_ = true;
   }
 
   // Delivers `result` unless the call already finished (deadline, cancel and cpprest race).
@@ -166,6 +176,7 @@ class State {
   uint64_t next_id_ = 0;
   size_t outstanding_ = 0;
   bool stopping_ = false;
+  bool closing_ = false;
 };
 
 TransportError Refused(std::string why) {
@@ -185,6 +196,7 @@ class CpprestHttpClient final : public HttpClient {
       : state_(std::make_shared<State>(options)), timer_([s = state_] { s->RunTimers(); }) {}
 
   ~CpprestHttpClient() override {
+    state_->Close();
     state_->CancelAll();
     const bool drained = state_->Drain(state_->options().drain_timeout);
     state_->StopTimers();
@@ -255,7 +267,12 @@ class CpprestHttpClient final : public HttpClient {
           }
         });
 
-    state_->Register(call);
+    if (!state_->Register(call)) {
+      auto cb = std::move(call->done);
+      cb(TransportError{TransportErrorKind::kCancelled,
+                        "cancelled: the HTTP client is shutting down"});
+      return;
+    }
     auto state = state_;
     try {
       client->request(message, call->cts.get_token())

@@ -77,16 +77,20 @@ void SendAuthorized(std::shared_ptr<Impl> self, HttpRequest request, int attempt
     std::optional<std::string> used = *token;
     if (used) sent.headers.emplace_back("Authorization", "Bearer " + *used);
     Impl& impl = *self;
-    impl.http.Send(std::move(sent),
-                   [self, request, attempt, used = std::move(used), done](HttpResult result) {
-                     const auto* resp = std::get_if<HttpResponse>(&result);
-                     if (resp != nullptr && resp->status == 401 && attempt == 0 && used) {
-                       self->tokens.Invalidate(*used);
-                       SendAuthorized(self, request, attempt + 1, done);
-                       return;
-                     }
-                     done(std::move(result));
-                   });
+    impl.http.Send(std::move(sent), [self, request, attempt, epoch, used = std::move(used),
+                                     done](HttpResult result) {
+      const auto* resp = std::get_if<HttpResponse>(&result);
+      if (resp != nullptr && resp->status == 401 && attempt == 0 && used) {
+        if (self->cancel_epoch.load() != epoch) {  // shutting down: no refresh
+          done(HttpResult(TransportError{TransportErrorKind::kCancelled, "cancelled"}));
+          return;
+        }
+        self->tokens.Invalidate(*used);
+        SendAuthorized(self, request, attempt + 1, done);
+        return;
+      }
+      done(std::move(result));
+    });
   });
 }
 

@@ -320,6 +320,20 @@ TEST_F(ClientTest, CancelAllCancelsInFlightRequests) {
   EXPECT_EQ(http.cancel_calls, 1);
 }
 
+TEST_F(ClientTest, UnauthorizedAfterCancelAllIsNotRetried) {
+  tokens.answers = {std::optional<std::string>("old"), std::optional<std::string>("new")};
+  DeviceUpdateClient c(Options(), http, tokens);
+  std::optional<FetchOutcome> got;
+  c.Fetch(device_key, "", [&](FetchOutcome o) { got = std::move(o); });
+  http.cancel_parked = false;  // the 401 races with the shutdown and arrives after CancelAll()
+  c.CancelAll();
+  http.Complete(HttpResponse{401, {}, ""});
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->failure.message, "cancelled");
+  EXPECT_TRUE(tokens.invalidated.empty());
+  EXPECT_EQ(http.requests.size(), 1u);
+}
+
 // A token arriving after CancelAll() must not start the request.
 class DeferredTokens : public TokenProvider {
  public:

@@ -41,6 +41,7 @@ class FakeHttpClient : public HttpClient {
 
   void CancelAll() override {
     ++cancel_calls;
+    if (!cancel_parked) return;
     auto parked = std::move(parked_);
     parked_.clear();
     for (auto& done : parked) done(TransportError{TransportErrorKind::kCancelled, "cancelled"});
@@ -57,6 +58,7 @@ class FakeHttpClient : public HttpClient {
 
   std::vector<HttpRequest> requests;
   int cancel_calls = 0;
+  bool cancel_parked = true;  // false: CancelAll() leaves parked requests to Complete()
 
  private:
   std::deque<HttpResult> script_;
