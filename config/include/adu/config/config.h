@@ -1,0 +1,115 @@
+// The configuration of adu-opwatch: plain structs, the YAML loader and its validation.
+//
+// Contract
+// - LoadConfig() reads one YAML file (and the watch file it names), validates every key and returns
+//   either a complete Config (every default filled in) or ONE error line of the form
+//   `FILE:LINE:COL: key.path: message` (1-based line and column). The daemon prints that line and
+//   exits 78 (EX_CONFIG).
+// - Nothing here touches the network: URLs are validated as strings only. Secrets are never read:
+//   `auth.client_secret_file` is just a path.
+// - Relative paths in the file (watch_file, database, token_file, client_secret_file) are resolved
+//   against the directory of the configuration file, so the daemon's working directory never
+//   matters.
+// - Files are opened without blocking (a FIFO at the path is an error, not a hang).
+//
+// Thread-safety: every function is reentrant and keeps no state; the structs are plain values.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adu/core/domain.h"
+#include "adu/core/result.h"
+
+namespace adu::config {
+
+enum class AuthMethod { kNone, kTokenFile, kClientSecret, kManagedIdentity };
+// "none" | "token_file" | "client_secret" | "managed_identity"
+std::string_view AuthMethodName(AuthMethod method);
+
+// poll.use_list: when the engine refreshes in-flight operations with one paged list call.
+enum class UseList { kAuto, kAlways, kNever };
+std::string_view UseListName(UseList use_list);  // "auto" | "always" | "never"
+
+struct AuthConfig {
+  AuthMethod method = AuthMethod::kNone;
+  std::string tenant_id;  // client_secret: required
+  std::string client_id;  // client_secret: required; managed_identity: optional
+  std::string
+      client_secret_file;  // client_secret: optional (empty: $CREDENTIALS_DIRECTORY/client-secret)
+  // Normalised `scheme://host[:port]`, no trailing slash.
+  std::string authority_host = "https://login.microsoftonline.com";
+  std::string token_file;  // token_file: required
+  // A full URL (path allowed); https, or http to loopback or exactly 169.254.169.254.
+  std::string identity_endpoint = "http://169.254.169.254/metadata/identity/oauth2/token";
+};
+
+struct PollConfig {
+  Duration interval = std::chrono::seconds(30);
+  Duration request_timeout = std::chrono::seconds(10);
+  Duration backoff_max = std::chrono::minutes(5);
+  int max_concurrency = 4;            // 1..256
+  int requests_per_minute = 510;      // >= 1
+  int list_requests_per_minute = 50;  // >= 1
+  bool stop_on_terminal = true;
+  UseList use_list = UseList::kAuto;
+};
+
+struct StorageConfig {
+  std::optional<Duration> retention;    // nullopt: keep everything ("forever" or absent)
+  int max_errors_per_operation = 1000;  // >= 1
+};
+
+struct WatchEntry {
+  OperationKey key;
+  std::optional<Duration> interval;  // per-operation override of poll.interval
+  std::string origin;                // "file:line" where it was declared, for messages
+};
+
+struct Config {
+  std::string path;      // the configuration file as given
+  std::string endpoint;  // normalised: "https://host[:port]" or "http://<loopback>:port", no slash
+  std::string instance_id;
+  std::string api_version = "2022-10-01";
+  AuthConfig auth;
+  PollConfig poll;
+  StorageConfig storage;
+  std::string database = "/var/lib/adu-opwatch/operations.db";
+  std::string log_level = "info";         // trace | debug | info | warn | error
+  std::optional<std::string> watch_file;  // resolved against the config file's directory
+  std::vector<WatchEntry> watch;          // `watch` merged with the watch file's list
+};
+
+// "250ms", "30s", "5m", "1h", "2d", combinations such as "1m30s", decimal fractions such as "1.5s"
+// (the result must be a whole number of milliseconds). Surrounding whitespace is ignored. Errors on
+// empty text, a sign, a missing or unknown unit, and overflow.
+Result<Duration> ParseDuration(std::string_view text);
+// The shortest form ParseDuration reads back to the same value: "250ms", "30s", "1m30s", "2d".
+std::string FormatDuration(Duration d);
+
+// Reads and validates the configuration file and its watch file.
+Result<Config> LoadConfig(const std::string& path);
+
+// Reads a watch file: a YAML list in the same form as `watch` (an empty file is an empty list).
+// Duplicates within the file are errors. Used at start and when the file changes.
+Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path);
+
+// `a` followed by `b`. The same (kind, id) twice is an error naming the ID and both origins:
+// `ORIGIN_B: watch: operation ID "X" (device) is listed twice: at ORIGIN_A and at ORIGIN_B`.
+Result<std::vector<WatchEntry>> MergeWatchLists(std::vector<WatchEntry> a,
+                                                std::vector<WatchEntry> b);
+
+// check-config's one-screen summary. Never prints a secret (and never reads the secret file).
+std::string Summary(const Config& config);
+
+// 127.0.0.0/8, ::1 (with or without brackets, any spelling), localhost (any case).
+bool IsLoopbackHost(std::string_view host);
+
+// ^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$. The error says what is wrong (empty, first character,
+// illegal character and its position, too long); used for operation IDs and instance_id.
+Status ValidateOperationId(std::string_view id);
+
+}  // namespace adu::config

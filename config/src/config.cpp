@@ -1,0 +1,491 @@
+// LoadConfig and friends: the schema of adu-opwatch's configuration, walked with MapReader.
+#include "adu/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "files.h"
+#include "schema.h"
+#include "text.h"
+#include "url.h"
+
+namespace adu::config {
+namespace {
+
+using namespace std::chrono_literals;
+using internal::Diagnostics;
+using internal::MapReader;
+using internal::Need;
+using internal::Quote;
+
+constexpr std::array<std::string_view, 4> kAuthMethodNames = {"none", "token_file", "client_secret",
+                                                              "managed_identity"};
+constexpr std::array<std::string_view, 3> kUseListNames = {"auto", "always", "never"};
+constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+constexpr std::array<std::string_view, 2> kKindNames = {"device", "update"};
+
+// Every key of the schema, for "did you mean" hints about a key written at the wrong level.
+constexpr std::array<std::string_view, 27> kAllPaths = {
+    "endpoint",
+    "instance_id",
+    "api_version",
+    "auth",
+    "auth.method",
+    "auth.tenant_id",
+    "auth.client_id",
+    "auth.client_secret_file",
+    "auth.authority_host",
+    "auth.token_file",
+    "auth.identity_endpoint",
+    "poll",
+    "poll.interval",
+    "poll.request_timeout",
+    "poll.backoff_max",
+    "poll.max_concurrency",
+    "poll.requests_per_minute",
+    "poll.list_requests_per_minute",
+    "poll.stop_on_terminal",
+    "poll.use_list",
+    "storage",
+    "storage.retention",
+    "storage.max_errors_per_operation",
+    "database",
+    "log_level",
+    "watch",
+    "watch_file",
+};
+
+// Bounds that catch unit mistakes ("30ms" meant as "30s") without constraining real use.
+constexpr Duration kMinInterval = 100ms;
+constexpr Duration kMaxInterval = std::chrono::hours(24 * 7);
+constexpr Duration kMinTimeout = 100ms;
+constexpr Duration kMaxTimeout = 10min;
+constexpr Duration kMinBackoff = 100ms;
+constexpr Duration kMaxBackoff = 24h;
+constexpr Duration kMinRetention = 1s;
+constexpr Duration kMaxRetention = std::chrono::hours(24 * 36500);
+constexpr int kMaxConcurrency = 256;
+constexpr int kNoMax = 2147483647;
+constexpr size_t kMaxIdLength = 256;
+
+// The watch list with where each entry was written, for messages.
+struct WatchItems {
+  std::vector<WatchEntry> entries;
+  std::vector<YAML::Mark> marks;
+};
+
+// ^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$, explained. `what` names the thing for the message.
+Status CheckIdentifier(std::string_view text, std::string_view what) {
+  const auto bad = [&](const std::string& why) {
+    std::string shown(text.substr(0, 64));
+    if (text.size() > 64) shown += "...";
+    return Status::Error(Quote(shown) + " is not a valid " + std::string(what) + ": " + why);
+  };
+  if (text.empty()) return Status::Error("an empty " + std::string(what) + " is not valid");
+  if (text.size() > kMaxIdLength) {
+    return bad("too long (" + std::to_string(text.size()) + " characters, at most " +
+               std::to_string(kMaxIdLength) + ")");
+  }
+  const auto alnum = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(text.front())) {
+    return bad("it must start with a letter or a digit, not " + Quote(text.substr(0, 1)));
+  }
+  for (size_t i = 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') {
+      return bad("illegal character " + Quote(text.substr(i, 1)) + " at position " +
+                 std::to_string(i + 1) + R"( (allowed: letters, digits, ".", "_", "-"))");
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Resolve(const std::filesystem::path& base_dir, const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return path;
+  return (base_dir / p).string();
+}
+
+std::string DuplicateMessage(const OperationKey& key, const std::string& first,
+                             const std::string& second) {
+  return "operation ID " + Quote(key.id) + " (" + std::string(KindName(key.kind)) +
+         ") is listed twice: at " + first + " and at " + second;
+}
+
+// Parses one YAML document. False when it is not valid YAML (reported); `out` stays undefined
+// when the text holds no document at all.
+bool ParseDocument(const std::string& content, Diagnostics& diag, YAML::Node& out) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(content);
+  } catch (const YAML::ParserException& e) {
+    diag.Add(e.mark, "", "YAML syntax error: " + e.msg);
+    return false;
+  } catch (const YAML::Exception& e) {
+    diag.Add(e.mark, "", "YAML error: " + e.msg);
+    return false;
+  }
+  if (docs.size() > 1) {
+    diag.Add(docs[1].Mark(), "", "a second YAML document (---): the file must hold exactly one");
+    return false;
+  }
+  if (!docs.empty()) out = docs.front();
+  return true;
+}
+
+void ReadWatchList(Diagnostics& diag, const YAML::Node& list, const std::string& path,
+                   WatchItems& out) {
+  if (!list.IsDefined() || list.IsNull()) return;  // empty: valid, the daemon idles
+  if (!list.IsSequence()) {
+    diag.Add(list.Mark(), path,
+             "expected a list of operation IDs, found " + std::string(internal::NodeKind(list)));
+    return;
+  }
+  std::map<OperationKey, size_t> seen;
+  size_t index = 0;
+  for (const YAML::Node& item : list) {
+    const std::string item_path = path + "[" + std::to_string(index++) + "]";
+    WatchEntry entry;
+    YAML::Mark id_mark = item.Mark();
+    std::string id_path = item_path;
+    if (item.IsScalar()) {
+      entry.key.id = item.Scalar();
+    } else if (item.IsMap()) {
+      MapReader r(diag, item, item.Mark(), item_path, {"id", "kind", "interval"});
+      auto id = r.String("id", Need::kRequired);
+      if (auto kind = r.Choice("kind", kKindNames)) entry.key.kind = OperationKind(*kind);
+      entry.interval = r.Dur("interval", kMinInterval, kMaxInterval);
+      if (!id) continue;
+      entry.key.id = *id;
+      id_mark = r.MarkOf("id");
+      id_path = r.PathOf("id");
+    } else {
+      // yaml-cpp places an empty item at the next token (often the next line): point at the
+      // list instead; the index in the key path says which item.
+      diag.Add(item.IsNull() ? list.Mark() : item.Mark(), item_path,
+               "expected an operation ID or a map with id, kind and interval, found " +
+                   std::string(internal::NodeKind(item)));
+      continue;
+    }
+    if (Status s = ValidateOperationId(entry.key.id); !s) {
+      diag.Add(id_mark, id_path, s.message());
+      continue;
+    }
+    entry.origin = diag.Origin(item.Mark());
+    if (auto it = seen.find(entry.key); it != seen.end()) {
+      diag.Add(item.Mark(), item_path,
+               DuplicateMessage(entry.key, out.entries[it->second].origin, entry.origin));
+      continue;
+    }
+    seen.emplace(entry.key, out.entries.size());
+    out.entries.push_back(std::move(entry));
+    out.marks.push_back(item.Mark());
+  }
+}
+
+void ReadAuth(const MapReader& top, Diagnostics& diag, const std::filesystem::path& base_dir,
+              AuthConfig& auth) {
+  if (!top.Has("auth")) {
+    top.Error("auth", "required key is missing (add auth: with a method: " +
+                          internal::JoinChoices(kAuthMethodNames) + ")");
+    return;
+  }
+  MapReader a(diag, top.Get("auth"), top.MarkOf("auth"), "auth",
+              {"method", "tenant_id", "client_id", "client_secret_file", "authority_host",
+               "token_file", "identity_endpoint"});
+  const auto method = a.Choice("method", kAuthMethodNames, Need::kRequired);
+  if (method) auth.method = AuthMethod(*method);
+
+  // Both IDs end up in URLs and request bodies: the identifier rule keeps them inert.
+  if (auto v = a.String("tenant_id")) {
+    if (Status s = CheckIdentifier(*v, "tenant ID"); s)
+      auth.tenant_id = *v;
+    else
+      a.Error("tenant_id", s.message());
+  }
+  if (auto v = a.String("client_id")) {
+    if (Status s = CheckIdentifier(*v, "client ID"); s)
+      auth.client_id = *v;
+    else
+      a.Error("client_id", s.message());
+  }
+  if (auto v = a.String("client_secret_file")) auth.client_secret_file = Resolve(base_dir, *v);
+  if (auto v = a.String("authority_host")) {
+    if (auto url = internal::NormalizeBaseUrl(*v))
+      auth.authority_host = *url;
+    else
+      a.Error("authority_host", url.error());
+  }
+  if (auto v = a.String("token_file")) auth.token_file = Resolve(base_dir, *v);
+  if (auto v = a.String("identity_endpoint")) {
+    if (auto url = internal::NormalizeIdentityEndpoint(*v))
+      auth.identity_endpoint = *url;
+    else
+      a.Error("identity_endpoint", url.error());
+  }
+
+  if (!method || !a.valid()) return;
+  const auto require = [&](std::string_view key) {
+    if (!a.Has(key)) {
+      a.Error(key, "required key is missing (auth.method " +
+                       std::string(AuthMethodName(auth.method)) + " needs it)");
+    }
+  };
+  switch (auth.method) {
+    case AuthMethod::kClientSecret:
+      require("tenant_id");
+      require("client_id");
+      break;
+    case AuthMethod::kTokenFile:
+      require("token_file");
+      break;
+    case AuthMethod::kNone:
+    case AuthMethod::kManagedIdentity:
+      break;
+  }
+}
+
+void ReadPoll(const MapReader& top, Diagnostics& diag, PollConfig& poll) {
+  MapReader p(diag, top.Get("poll"), top.MarkOf("poll"), "poll",
+              {"interval", "request_timeout", "backoff_max", "max_concurrency",
+               "requests_per_minute", "list_requests_per_minute", "stop_on_terminal", "use_list"});
+  p.Dur("interval", poll.interval, kMinInterval, kMaxInterval);
+  p.Dur("request_timeout", poll.request_timeout, kMinTimeout, kMaxTimeout);
+  p.Dur("backoff_max", poll.backoff_max, kMinBackoff, kMaxBackoff);
+  p.Int("max_concurrency", poll.max_concurrency, 1, kMaxConcurrency);
+  p.Int("requests_per_minute", poll.requests_per_minute, 1, kNoMax);
+  p.Int("list_requests_per_minute", poll.list_requests_per_minute, 1, kNoMax);
+  p.Bool("stop_on_terminal", poll.stop_on_terminal);
+  if (auto i = p.Choice("use_list", kUseListNames)) poll.use_list = UseList(*i);
+}
+
+void ReadStorage(const MapReader& top, Diagnostics& diag, StorageConfig& storage) {
+  MapReader s(diag, top.Get("storage"), top.MarkOf("storage"), "storage",
+              {"retention", "max_errors_per_operation"});
+  const YAML::Node retention = s.Get("retention");
+  if (retention.IsScalar() && retention.Scalar() == "forever") {
+    storage.retention.reset();
+  } else {
+    storage.retention = s.Dur("retention", kMinRetention, kMaxRetention);
+  }
+  s.Int("max_errors_per_operation", storage.max_errors_per_operation, 1, kNoMax);
+}
+
+void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem::path& base_dir,
+                Config& cfg, WatchItems& watch) {
+  MapReader top(diag, root, root.Mark(), "",
+                {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "database",
+                 "log_level", "watch", "watch_file"});
+  if (!top.valid()) return;
+  if (auto v = top.String("endpoint", Need::kRequired)) {
+    if (auto url = internal::NormalizeBaseUrl(*v))
+      cfg.endpoint = *url;
+    else
+      top.Error("endpoint", url.error());
+  }
+  if (auto v = top.String("instance_id", Need::kRequired)) {
+    // It becomes a path segment of every request.
+    if (Status s = CheckIdentifier(*v, "instance name"); s)
+      cfg.instance_id = *v;
+    else
+      top.Error("instance_id", s.message());
+  }
+  if (auto v = top.String("api_version")) {
+    // It becomes the api-version query parameter.
+    if (Status s = CheckIdentifier(*v, "API version"); s)
+      cfg.api_version = *v;
+    else
+      top.Error("api_version", s.message());
+  }
+  ReadAuth(top, diag, base_dir, cfg.auth);
+  ReadPoll(top, diag, cfg.poll);
+  ReadStorage(top, diag, cfg.storage);
+  if (auto v = top.String("database")) cfg.database = Resolve(base_dir, *v);
+  if (auto i = top.Choice("log_level", kLogLevels)) cfg.log_level = std::string(kLogLevels[*i]);
+  ReadWatchList(diag, top.Get("watch"), "watch", watch);
+  if (auto v = top.String("watch_file")) cfg.watch_file = Resolve(base_dir, *v);
+}
+
+Result<WatchItems> ParseWatchItems(const std::string& path, const std::string& content) {
+  Diagnostics diag(path);
+  YAML::Node root;
+  WatchItems items;
+  if (ParseDocument(content, diag, root)) {
+    if (root.IsMap()) {
+      diag.Add(root.Mark(), "",
+               "a watch file is a YAML list of operation IDs (lines starting with \"- \"), "
+               "found a map");
+    } else {
+      ReadWatchList(diag, root, "watch", items);
+    }
+  }
+  if (!diag.ok()) return diag.First();
+  return items;
+}
+
+}  // namespace
+
+std::string_view AuthMethodName(AuthMethod method) {
+  return kAuthMethodNames[static_cast<size_t>(method)];
+}
+
+std::string_view UseListName(UseList use_list) {
+  return kUseListNames[static_cast<size_t>(use_list)];
+}
+
+Status ValidateOperationId(std::string_view id) { return CheckIdentifier(id, "operation ID"); }
+
+Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path) {
+  auto content = internal::ReadRegularFile(path, "watch file");
+  if (!content) return content.status();
+  auto items = ParseWatchItems(path, *content);
+  if (!items) return items.status();
+  return std::move(items->entries);
+}
+
+Result<std::vector<WatchEntry>> MergeWatchLists(std::vector<WatchEntry> a,
+                                                std::vector<WatchEntry> b) {
+  std::vector<WatchEntry> merged = std::move(a);
+  merged.insert(merged.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+  std::map<OperationKey, size_t> seen;
+  for (size_t i = 0; i < merged.size(); ++i) {
+    const auto [it, inserted] = seen.emplace(merged[i].key, i);
+    if (!inserted) {
+      const WatchEntry& first = merged[it->second];
+      return Status::Error(merged[i].origin + ": watch: " +
+                           DuplicateMessage(merged[i].key, first.origin, merged[i].origin));
+    }
+  }
+  return merged;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  auto content = internal::ReadRegularFile(path, "configuration file");
+  if (!content) return content.status();
+
+  Diagnostics diag(path, kAllPaths);
+  YAML::Node root;
+  if (!ParseDocument(*content, diag, root)) return diag.First();
+  if (!root.IsDefined() || root.IsNull()) {
+    return Status::Error(path +
+                         ":1:1: empty configuration (it needs at least endpoint, instance_id "
+                         "and auth; see /usr/share/doc/adu-opwatch/configuration.md)");
+  }
+
+  Config cfg;
+  cfg.path = path;
+  const std::filesystem::path base_dir = std::filesystem::path(path).parent_path();
+  WatchItems watch;
+  ReadConfig(diag, root, base_dir, cfg, watch);
+  if (!diag.ok()) return diag.First();
+
+  WatchItems from_file;
+  if (cfg.watch_file) {
+    auto content = internal::ReadRegularFile(*cfg.watch_file, "watch file");
+    if (!content) {
+      // Reported where the configuration names the file.
+      const YAML::Mark mark = static_cast<const YAML::Node&>(root)["watch_file"].Mark();
+      return Status::Error(path + ":" + std::to_string(mark.line + 1) + ":" +
+                           std::to_string(mark.column + 1) + ": watch_file: " + content.error());
+    }
+    auto loaded = ParseWatchItems(*cfg.watch_file, *content);
+    if (!loaded) return loaded.status();
+    from_file = std::move(*loaded);
+    // Cross-file duplicates, reported at their place in the watch file.
+    Diagnostics file_diag(*cfg.watch_file);
+    std::map<OperationKey, const WatchEntry*> in_config;
+    for (const WatchEntry& e : watch.entries) in_config.emplace(e.key, &e);
+    for (size_t i = 0; i < from_file.entries.size(); ++i) {
+      const WatchEntry& e = from_file.entries[i];
+      if (auto it = in_config.find(e.key); it != in_config.end()) {
+        file_diag.Add(from_file.marks[i], "watch[" + std::to_string(i) + "]",
+                      DuplicateMessage(e.key, it->second->origin, e.origin));
+      }
+    }
+    if (!file_diag.ok()) return file_diag.First();
+  }
+
+  auto merged = MergeWatchLists(std::move(watch.entries), std::move(from_file.entries));
+  if (!merged) return merged.status();
+  cfg.watch = std::move(*merged);
+  return cfg;
+}
+
+std::string Summary(const Config& c) {
+  std::ostringstream out;
+  const auto row = [&](std::string_view label, const std::string& value) {
+    out << label << std::string(label.size() < 15 ? 15 - label.size() : 1, ' ') << value << '\n';
+  };
+  row("configuration", c.path);
+  row("endpoint", c.endpoint);
+  row("instance", c.instance_id);
+  row("api-version", c.api_version);
+
+  // Identifiers and paths only: the secret itself is never read, so it cannot be printed.
+  std::string auth(AuthMethodName(c.auth.method));
+  switch (c.auth.method) {
+    case AuthMethod::kNone:
+      auth += " (no Authorization header: for the emulator and tests)";
+      break;
+    case AuthMethod::kTokenFile:
+      auth += " (bearer token read from " + c.auth.token_file + ")";
+      break;
+    case AuthMethod::kClientSecret:
+      auth += " (tenant " + c.auth.tenant_id + ", client " + c.auth.client_id + ", secret from " +
+              (c.auth.client_secret_file.empty() ? "$CREDENTIALS_DIRECTORY/client-secret"
+                                                 : c.auth.client_secret_file) +
+              ", authority " + c.auth.authority_host + ")";
+      break;
+    case AuthMethod::kManagedIdentity:
+      auth += " (" +
+              (c.auth.client_id.empty() ? std::string("system-assigned identity")
+                                        : "user-assigned identity, client " + c.auth.client_id) +
+              ", endpoint " + c.auth.identity_endpoint + ")";
+      break;
+  }
+  row("auth", auth);
+
+  if (c.watch.empty()) {
+    row("watching",
+        "0 operations: empty watch list: the daemon idles until the watch file lists something");
+  } else {
+    size_t updates = 0;
+    size_t own_interval = 0;
+    for (const WatchEntry& e : c.watch) {
+      updates += e.key.kind == OperationKind::kUpdate ? 1 : 0;
+      own_interval += e.interval ? 1 : 0;
+    }
+    std::string w = std::to_string(c.watch.size()) +
+                    (c.watch.size() == 1 ? " operation (" : " operations (") +
+                    std::to_string(c.watch.size() - updates) + " device, " +
+                    std::to_string(updates) + " update)";
+    if (own_interval > 0) w += ", " + std::to_string(own_interval) + " with their own interval";
+    row("watching", w);
+  }
+  row("watch file", c.watch_file ? *c.watch_file : std::string("(none)"));
+  row("database", c.database);
+  row("interval", FormatDuration(c.poll.interval) + " per operation (request timeout " +
+                      FormatDuration(c.poll.request_timeout) + ", backoff up to " +
+                      FormatDuration(c.poll.backoff_max) + ", " +
+                      (c.poll.stop_on_terminal ? "stops" : "keeps polling") +
+                      " at Succeeded/Failed)");
+  row("budget", std::to_string(c.poll.requests_per_minute) + " requests/minute, " +
+                    std::to_string(c.poll.list_requests_per_minute) +
+                    " list calls/minute, at most " + std::to_string(c.poll.max_concurrency) +
+                    " in flight, use_list " + std::string(UseListName(c.poll.use_list)));
+  row("storage", (c.storage.retention ? "retention " + FormatDuration(*c.storage.retention) +
+                                            " after an operation ends"
+                                      : std::string("keep everything")) +
+                     ", at most " + std::to_string(c.storage.max_errors_per_operation) +
+                     " errors per operation");
+  row("log level", c.log_level);
+  return out.str();
+}
+
+}  // namespace adu::config
