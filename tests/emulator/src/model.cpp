@@ -229,11 +229,15 @@ std::string Model::Etag(const OpState& op, const View& v) const {
   const std::uint64_t h = Fnv1a(op.spec.id);
   const std::uint64_t a = Mix(h ^ (v.index * 0x100000001b3ull));
   const std::uint64_t b = Mix(a ^ static_cast<std::uint64_t>(v.churn_step));
-  return "\"" + Guid(a, b) + "\"";
+  // Appended piecewise: `"\"" + x + "\""` trips GCC 12's false -Wrestrict (PR 105329) at -O2.
+  std::string etag = "\"";
+  etag += Guid(a, b);
+  etag += '"';
+  return etag;
 }
 
-std::string Model::RenderOperation(const OpState& op, const View& v,
-                                   const std::string& api_version) {
+std::string Model::RenderOperation(const OpState& op, const View& v, const std::string& api_version,
+                                   bool served) {
   const auto& spec = op.spec;
   const auto& status = spec.timeline[v.index].status;
   JsonWriter w;
@@ -271,7 +275,7 @@ std::string Model::RenderOperation(const OpState& op, const View& v,
   w.Field("createdDateTime", ServiceTimestamp(WallAt(spec.start + spec.timeline.front().at)));
   w.Field("etag", Etag(op, v));
   w.EndObject();
-  if (!op.first_served[v.index]) {
+  if (served && !op.first_served[v.index]) {
     // First time this status reaches a client: the crash test compares this with what it stored.
     op.first_served[v.index] = clock_.WallNow();
   }
@@ -521,7 +525,7 @@ HttpResponse Model::HandleGet(const HttpRequest& req, OperationKind kind, const 
     Record(id, kind, req, 304, {});
     return r;
   }
-  auto r = Json(200, RenderOperation(*op, view, api_version));
+  auto r = Json(200, RenderOperation(*op, view, api_version, fault == nullptr));
   r.headers.emplace_back("ETag", etag);
   if (in_flight) r.headers.emplace_back("Retry-After", std::to_string(scenario_.retry_after));
   if (!fault) {

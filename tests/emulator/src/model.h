@@ -92,7 +92,10 @@ class Model {
   WallTime WallAt(double scenario_seconds) const;
   View ViewAt(const OpState& op, double now) const;
   std::string Etag(const OpState& op, const View& view) const;
-  std::string RenderOperation(const OpState& op, const View& view, const std::string& api_version);
+  // `served`: the body really reaches the client (not a faulted answer), so it counts for the
+  // timeline's first_served_at.
+  std::string RenderOperation(const OpState& op, const View& view, const std::string& api_version,
+                              bool served = true);
 
   HttpResponse HandleDataPlane(const HttpRequest& req, std::string_view path,
                                const std::map<std::string, std::string>& query);
