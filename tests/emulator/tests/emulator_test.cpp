@@ -10,13 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "raw_http.h"
 
@@ -639,6 +642,51 @@ TEST_F(EmulatorTest, TimelineListsEffectiveChangesAndWhenFirstServed) {
             1);  // upd at 1 s; kOp1's Succeeded is in the future
 }
 
+TEST(EmulatorOptionsTest, TimeScaleSpeedsUpTimelinesButNotRateWindows) {
+  FakeClock clock;
+  auto scenario = ParseScenario(std::string(kBasic) + "limits: {get_per_minute: 2}\n");
+  ASSERT_TRUE(scenario.ok()) << scenario.error();
+  EmulatorOptions options;
+  options.clock = &clock;
+  options.time_scale = 10;
+  auto emulator = Emulator::Start(std::move(scenario).value(), options);
+  ASSERT_TRUE(emulator.ok());
+  const auto port = (*emulator)->port();
+  clock.Advance(std::chrono::milliseconds(500));  // 5 scenario seconds
+  EXPECT_EQ(JsonString(Get(port, OpPath(kOp1)).body, "status"), "Running");
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(JsonString(Get(port, OpPath(kOp1)).body, "status"), "Succeeded");
+  auto r = Get(port, OpPath(kOp1));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.Header("Retry-After"), "60");  // the window is 60 real seconds
+}
+
+TEST(EmulatorOptionsTest, SeveralThreadsServeConcurrentClientsConsistently) {
+  auto scenario = ParseScenario(kBasic);
+  ASSERT_TRUE(scenario.ok());
+  EmulatorOptions options;
+  options.threads = 2;
+  auto emulator = Emulator::Start(std::move(scenario).value(), options);
+  ASSERT_TRUE(emulator.ok());
+  const auto port = (*emulator)->port();
+  constexpr int kClients = 4, kEach = 100;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      RawConnection conn(port);
+      for (int i = 0; i < kEach; ++i) {
+        if (conn.Request("GET", OpPath(kOp1)).status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * kEach);
+  const auto stats = (*emulator)->StatsJson();
+  EXPECT_NE(stats.find("\"total_requests\":400"), std::string::npos) << stats.substr(0, 300);
+  EXPECT_NE(stats.find("\"requests\":400,"), std::string::npos);
+}
+
 TEST(ScenarioTest, ErrorsNameLineAndColumn) {
   auto s = ParseScenario("instance_id: x\nbogus: 1\n", "f.yaml");
   ASSERT_FALSE(s.ok());
@@ -696,6 +744,33 @@ TEST(ScenarioTest, DemoScenarioGoesThroughEveryStatusWithin40Seconds) {
   }
   EXPECT_EQ(statuses, (std::set<std::string>{"NotStarted", "Running", "Succeeded", "Failed"}));
   EXPECT_LE(last, 40);
+}
+
+// Runs the binary with `args`, returns its exit status and stdout+stderr.
+std::pair<int, std::string> RunBinary(std::vector<std::string> args) {
+  std::string cmd = ADU_EMULATOR_BINARY;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = p ? ::pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(BinaryTest, HelpAndBadArguments) {
+  auto [code, out] = RunBinary({"--help"});
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("usage: adu-emulator --scenario FILE"), std::string::npos);
+  std::tie(code, out) = RunBinary({});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--scenario is required"), std::string::npos);
+  std::tie(code, out) = RunBinary({"--scenario", "/nonexistent.yaml"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("cannot read scenario file /nonexistent.yaml"), std::string::npos);
+  std::tie(code, out) = RunBinary({"--scenario", "x", "--port", "70000"});
+  EXPECT_EQ(code, 2);
 }
 
 TEST(BinaryTest, RunsWithPortFileAndStopsOnSigterm) {
