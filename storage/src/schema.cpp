@@ -1,0 +1,159 @@
+#include "schema.h"
+
+#include <string>
+#include <vector>
+
+#include "sqlite_util.h"
+
+namespace adu::storage::internal {
+namespace {
+
+// Version 1: the contract tables and view of docs/database.md. Column names never change;
+// later versions only add (columns, tables, views, indexes).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE operations (
+  operation_id    TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('device', 'update')),
+  status          TEXT,
+  etag            TEXT,
+  state           TEXT NOT NULL DEFAULT 'active'
+                  CHECK (state IN ('active', 'terminal', 'not_found', 'unwatched')),
+  first_seen_at   TEXT NOT NULL,
+  last_polled_at  TEXT,
+  last_changed_at TEXT,
+  next_poll_at    TEXT,
+  polls           INTEGER NOT NULL DEFAULT 0,
+  not_modified    INTEGER NOT NULL DEFAULT 0,
+  errors          INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  UNIQUE (kind, operation_id)
+);
+CREATE TABLE snapshots (
+  id             INTEGER PRIMARY KEY,
+  operation_id   TEXT NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('device', 'update')),
+  observed_at    TEXT NOT NULL,
+  status         TEXT,
+  etag           TEXT,
+  created_at     TEXT,
+  last_action_at TEXT,
+  error_code     TEXT,
+  error_message  TEXT,
+  trace_id       TEXT,
+  body           TEXT NOT NULL
+);
+CREATE TABLE poll_errors (
+  id           INTEGER PRIMARY KEY,
+  operation_id TEXT NOT NULL,
+  kind         TEXT NOT NULL CHECK (kind IN ('device', 'update')),
+  at           TEXT NOT NULL,
+  category     TEXT NOT NULL
+               CHECK (category IN ('http', 'network', 'timeout', 'parse', 'auth', 'throttled')),
+  http_status  INTEGER,
+  code         TEXT,
+  message      TEXT NOT NULL
+);
+CREATE VIEW transitions AS
+SELECT operation_id, kind, from_status, to_status, at, snapshot_id
+FROM (
+  SELECT operation_id, kind,
+         LAG(status) OVER w AS from_status,
+         status AS to_status,
+         observed_at AS at,
+         id AS snapshot_id,
+         ROW_NUMBER() OVER w AS n
+  FROM snapshots
+  WINDOW w AS (PARTITION BY kind, operation_id ORDER BY id)
+)
+WHERE n = 1 OR from_status IS NOT to_status;
+)sql";
+
+// Version 2: indexes for the daemon's own queries (latest snapshot of an operation, the
+// per-operation error cap) and for users' time-window queries on poll_errors.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE INDEX snapshots_by_operation ON snapshots (kind, operation_id, id);
+CREATE INDEX poll_errors_by_operation ON poll_errors (kind, operation_id, id);
+CREATE INDEX poll_errors_by_time ON poll_errors (at);
+CREATE INDEX operations_by_state ON operations (state);
+)sql";
+
+// Migration i (0-based) takes the database from user_version i to i + 1. To add version N,
+// append one entry: existing entries never change, since databases in the field ran them.
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> steps = {kSchemaV1, kSchemaV2};
+  return steps;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path) {
+  // Reading sqlite_master first makes SQLite parse the header and the schema page: a file that
+  // is not a database (or whose first pages are corrupt) fails here, before anything is written.
+  int rc = SQLITE_OK;
+  if (!QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc)) {
+    return Status::Error(DbError(path, db, rc, "cannot read the schema"));
+  }
+  auto version = QueryInt(db, "PRAGMA user_version", &rc);
+  if (!version) return Status::Error(DbError(path, db, rc, "cannot read PRAGMA user_version"));
+  return static_cast<int>(*version);
+}
+
+Status Migrate(sqlite3* db, const std::string& path) {
+  const int latest = LatestSchemaVersion();
+  for (;;) {
+    // The version is re-read inside the write transaction: another process may have migrated
+    // the file between our read and our lock.
+    int rc = Exec(db, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK) {
+      return Status::Error(DbError(path, db, rc, "cannot start the schema migration"));
+    }
+    auto rollback = [&](std::string msg) {
+      Exec(db, "ROLLBACK");
+      return Status::Error(std::move(msg));
+    };
+    auto version = ReadSchemaVersion(db, path);
+    if (!version) return rollback(version.error());
+    const int v = *version;
+    if (v > latest) {
+      return rollback("database " + path + " was written by a newer adu-opwatch (schema " +
+                      std::to_string(v) + ", this build knows " + std::to_string(latest) +
+                      "); refusing to modify it");
+    }
+    if (v < 0) {
+      return rollback("database " + path + " has an invalid schema version " + std::to_string(v) +
+                      "; refusing to modify it");
+    }
+    if (v == latest) {
+      Exec(db, "COMMIT");  // nothing was written: a read-only end of the transaction
+      return Status::Ok();
+    }
+    if (v == 0) {
+      // Version 0 is SQLite's default: only an empty file is ours to initialise. Anything else
+      // is some other program's database, which we must not alter.
+      auto objects = QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc);
+      if (!objects) return rollback(DbError(path, db, rc, "cannot read the schema"));
+      if (*objects != 0) {
+        return rollback("database " + path +
+                        " is not an adu-opwatch database (it has tables but no adu-opwatch "
+                        "schema version); refusing to modify it");
+      }
+    }
+    rc = Exec(db, Migrations()[static_cast<size_t>(v)]);
+    if (rc != SQLITE_OK) {
+      return rollback(DbError(path, db, rc,
+                              "schema migration to version " + std::to_string(v + 1) + " failed"));
+    }
+    // PRAGMA takes no bound parameters; the value is this build's own constant, not input.
+    const std::string set_version = "PRAGMA user_version = " + std::to_string(v + 1);
+    rc = Exec(db, set_version.c_str());
+    if (rc == SQLITE_OK) rc = Exec(db, "COMMIT");
+    if (rc != SQLITE_OK) {
+      return rollback(DbError(path, db, rc,
+                              "schema migration to version " + std::to_string(v + 1) + " failed"));
+    }
+  }
+}
+
+}  // namespace adu::storage::internal

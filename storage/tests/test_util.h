@@ -1,0 +1,68 @@
+// Shared helpers for the storage tests: temp dirs, record builders, raw SQLite access.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adu/core/store.h"
+
+namespace adu::storage::testing {
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// 2026-11-27T08:00:00.000Z plus `seconds`.
+WallTime T(double seconds = 0);
+
+OperationKey Dev(const std::string& id);
+OperationKey Upd(const std::string& id);
+
+// A body that looks like the service's, unique per (id, status, tag).
+std::string Body(const std::string& id, const std::string& status, const std::string& tag = "");
+
+PollRecord SnapshotRecord(const OperationKey& key, WallTime at, const std::string& status,
+                          const std::string& body, OperationState state = OperationState::kActive);
+PollRecord UnchangedRecord(const OperationKey& key, WallTime at,
+                           OperationState state = OperationState::kActive);
+PollRecord FailedRecord(const OperationKey& key, WallTime at, ErrorCategory category,
+                        std::optional<int> http_status, const std::string& code,
+                        const std::string& message);
+
+// A plain connection for checks behind the store's back.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path, bool read_only = false);
+  ~RawDb();
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+  sqlite3* get() const { return db_; }
+  // Runs SQL; returns SQLite's result code.
+  int Exec(const std::string& sql);
+  // First column of the first row, as text ("" when NULL or no row).
+  std::string Text(const std::string& sql);
+  int64_t Int(const std::string& sql);
+  // All rows, columns joined with '|', NULL as "NULL".
+  std::vector<std::string> Rows(const std::string& sql);
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string ReadFileBytes(const std::string& path);
+
+}  // namespace adu::storage::testing
