@@ -816,16 +816,22 @@ std::string Model::StatsJson(std::string_view only) const {
   std::lock_guard lock(mu_);
   JsonWriter w;
   w.BeginObject();
-  w.Field("total_requests", total_requests_)
-      .Field("throttled", throttled_)
-      .Field("token_requests", token_requests_)
-      .Field("token_failures", token_failures_)
-      .Field("auth_failures", auth_failures_)
-      .Field("list_calls", list_calls_)
-      .Field("faults", faults_)
-      .Field("peak_concurrent_requests", peak_.load())
-      .Key("scenario_time")
-      .Double(ScenarioNow());
+  // The global counters appear twice: under "global" and, for brevity in tests, at top level.
+  auto globals = [&] {
+    w.Field("total_requests", total_requests_)
+        .Field("throttled", throttled_)
+        .Field("token_requests", token_requests_)
+        .Field("token_failures", token_failures_)
+        .Field("auth_failures", auth_failures_)
+        .Field("list_calls", list_calls_)
+        .Field("faults", faults_)
+        .Field("peak_concurrent_requests", peak_.load());
+  };
+  globals();
+  w.Key("scenario_time").Double(ScenarioNow());
+  w.Key("global").BeginObject();
+  globals();
+  w.EndObject();
   w.Key("operations").BeginObject();
   for (const auto& [id, s] : stats_) {
     if (!only.empty() && id != only) continue;

@@ -586,6 +586,11 @@ TEST_F(EmulatorTest, StatsRecordEveryRequestAndResetClearsThem) {
           R"("nope":{"kind":"device","requests":1,"conditional_requests":0,"ok":0,"not_modified":0,"not_found":1)"),
       std::string::npos);
   EXPECT_NE(stats.find("\"total_requests\":4"), std::string::npos);
+  EXPECT_NE(stats.find(R"("global":{"total_requests":4,"throttled":0,"token_requests":0,)"
+                       R"("token_failures":0,"auth_failures":0,"list_calls":1,"faults":0,)"
+                       R"("peak_concurrent_requests":1})"),
+            std::string::npos)
+      << stats;
   EXPECT_NE(stats.find("\"list_calls\":1"), std::string::npos);
   // ?operation= narrows the per-operation part.
   const auto one = Get(port_, "/_emulator/stats?operation=nope").body;
