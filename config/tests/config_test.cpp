@@ -621,6 +621,42 @@ TEST(ShippedExamples, PackagingConfigAsksForTheInstanceOnceTheEndpointIsSet) {
                                   "/usr/share/doc/adu-opwatch/configuration.md)"));
 }
 
+// The YAML block that follows `heading` in docs/configuration.md.
+std::string DocBlock(const std::string& heading, size_t nth = 0) {
+  std::ifstream in(std::string(ADU_SOURCE_DIR) + "/docs/configuration.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  size_t at = doc.find(heading);
+  for (size_t i = 0; i <= nth && at != std::string::npos; ++i) {
+    at = doc.find("```yaml\n", at + 1);
+  }
+  if (at == std::string::npos) return "";
+  at += 8;
+  return doc.substr(at, doc.find("```", at) - at);
+}
+
+TEST(ShippedExamples, ConfigurationDocExamplesLoad) {
+  std::string complete = DocBlock("## A complete example");
+  ASSERT_THAT(complete, HasSubstr("watch_file: /etc/adu-opwatch/watch.yaml"));
+  testing::TempDir dir;
+  dir.Write("watch.yaml", DocBlock("A watch file holds only the list"));
+  complete.replace(complete.find("/etc/adu-opwatch/watch.yaml"), 27, "watch.yaml");
+  auto r = LoadConfig(dir.Write("config.yaml", complete));
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->watch.size(), 4u);
+  EXPECT_EQ(r->storage.retention, std::chrono::hours(24 * 90));
+
+  auto smallest = LoadConfig(dir.Write("small.yaml", DocBlock("The smallest valid file")));
+  ASSERT_TRUE(smallest.ok()) << smallest.error();
+  EXPECT_EQ(smallest->auth.method, AuthMethod::kManagedIdentity);
+
+  auto watch = LoadConfig(
+      dir.Write("w.yaml", std::string(testing::kMinimal) + DocBlock("## The watch list")));
+  ASSERT_TRUE(watch.ok()) << watch.error();
+  EXPECT_EQ(watch->watch.size(), 3u);
+}
+
 TEST(ShippedExamples, DocsExampleLoads) {
   const std::string path = std::string(ADU_SOURCE_DIR) + "/docs/examples/config.yaml";
   auto r = LoadConfig(path);
