@@ -30,8 +30,9 @@ bool ParseFixed(std::string_view s, int& out) {
   return true;
 }
 
-// IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (exactly 29 characters).
-std::optional<WallTime> ParseImfFixdate(std::string_view s) {
+// IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (exactly 29 characters). In seconds, not
+// WallTime: system_clock counts nanoseconds and overflows past the year 2262 (found by fuzzing).
+std::optional<std::chrono::sys_seconds> ParseImfFixdate(std::string_view s) {
   static constexpr std::array<std::string_view, 7> kDays = {"Mon", "Tue", "Wed", "Thu",
                                                             "Fri", "Sat", "Sun"};
   static constexpr std::array<std::string_view, 12> kMonths = {
@@ -58,10 +59,8 @@ std::optional<WallTime> ParseImfFixdate(std::string_view s) {
   const std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
                                         std::chrono::day(day)};
   if (!ymd.ok()) return std::nullopt;
-  const auto days = std::chrono::sys_days(ymd);
-  return std::chrono::time_point_cast<WallTime::duration>(days + std::chrono::hours(hour) +
-                                                          std::chrono::minutes(minute) +
-                                                          std::chrono::seconds(second));
+  return std::chrono::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+         std::chrono::seconds(second);
 }
 
 }  // namespace
@@ -80,10 +79,11 @@ std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, Wall
   }
   const auto date = ParseImfFixdate(value);
   if (!date) return std::nullopt;
-  if (*date <= now) return std::chrono::seconds(0);
-  // Round up: waiting a fraction of a second too little would hit the server too early.
-  const auto wait = std::chrono::ceil<std::chrono::seconds>(*date - now);
-  return wait > kMaxRetryAfter ? kMaxRetryAfter : wait;
+  // Whole seconds from the start of the current second: a fraction of a second already elapsed
+  // rounds the wait up, so the client never comes back early.
+  const auto wait = *date - std::chrono::floor<std::chrono::seconds>(now);
+  if (wait <= std::chrono::seconds(0)) return std::chrono::seconds(0);
+  return wait > kMaxRetryAfter ? kMaxRetryAfter : std::chrono::seconds(wait.count());
 }
 
 }  // namespace adu::client

@@ -42,6 +42,9 @@ TEST(RetryAfter, HugeValuesAreClampedToADay) {
   EXPECT_EQ(ParseRetryAfter("86401", now), kMaxRetryAfter);
   EXPECT_EQ(ParseRetryAfter("99999999999999999999999999", now), kMaxRetryAfter);
   EXPECT_EQ(ParseRetryAfter("Fri, 01 Jan 2100 00:00:00 GMT", now), kMaxRetryAfter);
+  // Beyond system_clock's nanosecond range (year 2262): no overflow (a fuzzer finding).
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 3568 08:49:37 GMT", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 0001 08:49:37 GMT", now), seconds(0));
 }
 
 }  // namespace
