@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "test_util.h"
 
 namespace adu::config {
@@ -143,6 +145,20 @@ TEST_F(WatchTest, WatchFileRelativePathIsResolvedAgainstTheConfigDirectory) {
   const Config abs =
       Ok(std::string(kMinimal) + "watch_file: " + dir_.File("etc/lists/watch.yaml") + "\n");
   EXPECT_EQ(abs.watch_file, dir_.File("etc/lists/watch.yaml"));
+}
+
+TEST_F(WatchTest, RelativeConfigPathKeepsResolvedPathsRelativeToTheSameDirectory) {
+  dir_.Write("sub/config.yaml", std::string(kMinimal) + "watch_file: w.yaml\ndatabase: ops.db\n");
+  dir_.Write("sub/w.yaml", "- op-1\n");
+  const std::string old_cwd = std::filesystem::current_path().string();
+  std::filesystem::current_path(dir_.path());
+  auto r = LoadConfig("sub/config.yaml");
+  std::filesystem::current_path(old_cwd);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->path, "sub/config.yaml");
+  EXPECT_EQ(r->watch_file, "sub/w.yaml");
+  EXPECT_EQ(r->database, "sub/ops.db");
+  EXPECT_EQ(r->watch.size(), 1u);
 }
 
 TEST_F(WatchTest, MissingWatchFileIsAnErrorAtLoad) {
