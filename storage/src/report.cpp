@@ -363,9 +363,12 @@ Result<std::string> RenderHistory(const std::string& db_path, const OperationKey
       [&](const Query& q) { matches.push_back(ReadOp(q)); });
   if (!st.ok()) return st;
   if (matches.empty()) {
-    return Status::Error("operation " + key.id + " is not in the database" +
-                         (any_kind ? std::string() : " as a " + kind + " operation") + " (" +
-                         db_path + ")");
+    return Status::Error(
+        "operation " + key.id + " is not in the database" +
+        (any_kind ? std::string()
+                  : std::string(key.kind == OperationKind::kUpdate ? " as an " : " as a ") + kind +
+                        " operation") +
+        " (" + db_path + ")");
   }
   if (matches.size() > 1) {
     return Status::Error("operation " + key.id +

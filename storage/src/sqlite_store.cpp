@@ -563,7 +563,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     if (rc != SQLITE_OK) return Status::Error(DbError(path, db.get(), rc, pragma));
   }
 
-  if (Status st = internal::Migrate(db.get(), path); !st.ok()) return st;
+  // A current database needs no write lock at all, so the daemon starts even while a user's
+  // shell holds one (its writes then wait and retry like any other).
+  if (*version < internal::LatestSchemaVersion()) {
+    if (Status st = internal::Migrate(db.get(), path); !st.ok()) return st;
+  }
 
   auto impl = std::make_unique<Impl>(path, options, std::move(db));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));

@@ -95,14 +95,35 @@ TEST(ConcurrencyTest, AWriteLockLongerThanTheBusyTimeoutFailsTheBatchWhichIsRetr
     EXPECT_THAT(st.message(), HasSubstr(path));
     EXPECT_THAT(st.message(), HasSubstr("database is locked"));
   }
-  // Reading is not blocked by the lock.
+  // Reading is not blocked by the lock, and neither is a restart of the daemon.
   auto ops = (*store)->LoadOperations();
   ASSERT_TRUE(ops.ok()) << ops.error();
+  auto second = SqliteStore::Open(path, options);
+  ASSERT_TRUE(second.ok()) << second.error();
+  EXPECT_TRUE((*second)->LoadOperations().ok());
+  second->reset();
   ASSERT_EQ(shell.Exec("COMMIT"), SQLITE_OK);
 
   ASSERT_TRUE((*store)->Write(batch).ok());
   ASSERT_TRUE((*store)->Write(NumberedBatch(2)).ok());
   ExpectAllBatchesOnce(shell, 3);
+}
+
+TEST(ConcurrencyTest, AShortWriteLockIsWaitedFor) {
+  TempDir dir;
+  const auto path = dir.File("ops.db");
+  auto store = SqliteStore::Open(path, {});  // the default 5 s busy timeout
+  ASSERT_TRUE(store.ok()) << store.error();
+  RawDb shell(path);
+  ASSERT_EQ(shell.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    shell.Exec("COMMIT");
+  });
+  Status st = (*store)->Write(NumberedBatch(0));
+  release.join();
+  EXPECT_TRUE(st.ok()) << st.message();
+  ExpectAllBatchesOnce(shell, 1);
 }
 
 // The engine's pattern: failed batches stay queued in order and are retried; a writer in

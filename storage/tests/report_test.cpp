@@ -135,7 +135,8 @@ TEST_F(ReportTest, HistoryJson) {
 TEST_F(ReportTest, KindSelectionAndUnknownOperations) {
   auto wrong_kind = RenderHistory(path_, Upd("11111111-aaaa"), false, false);
   ASSERT_FALSE(wrong_kind.ok());
-  EXPECT_THAT(wrong_kind.error(), HasSubstr("operation 11111111-aaaa is not in the database"));
+  EXPECT_THAT(wrong_kind.error(),
+              HasSubstr("operation 11111111-aaaa is not in the database as an update operation"));
   auto any = RenderHistory(path_, Upd("11111111-aaaa"), false, true);
   EXPECT_TRUE(any.ok());
   auto unknown = RenderHistory(path_, Dev("nope"), true, true);
