@@ -465,7 +465,10 @@ std::string Summary(const Config& c) {
                     (c.watch.size() == 1 ? " operation (" : " operations (") +
                     std::to_string(c.watch.size() - updates) + " device, " +
                     std::to_string(updates) + " update)";
-    if (own_interval > 0) w += ", " + std::to_string(own_interval) + " with their own interval";
+    if (own_interval > 0) {
+      w += ", " + std::to_string(own_interval) +
+           (own_interval == 1 ? " with its own interval" : " with their own interval");
+    }
     row("watching", w);
   }
   row("watch file", c.watch_file ? *c.watch_file : std::string("(none)"));

@@ -548,12 +548,20 @@ TEST_F(LoadConfigTest, SummaryShowsTheEssentials) {
   EXPECT_THAT(s, HasSubstr("api-version    2022-10-01"));
   EXPECT_THAT(s, HasSubstr("auth           client_secret (tenant tenant-1, client client-1"));
   EXPECT_THAT(s, HasSubstr("secret from " + dir_.File("client-secret")));
-  EXPECT_THAT(s, HasSubstr("watching       2 operations (1 device, 1 update)"));
+  EXPECT_THAT(s, HasSubstr("watching       2 operations (1 device, 1 update)\n"));
   EXPECT_THAT(s, HasSubstr("database       /srv/ops.db"));
   EXPECT_THAT(s, HasSubstr("interval       30s per operation"));
   EXPECT_THAT(s, HasSubstr("510 requests/minute"));
   EXPECT_THAT(s, Not(HasSubstr("hunter2")));
   EXPECT_THAT(s, EndsWith("\n"));
+}
+
+TEST_F(LoadConfigTest, SummaryCountsPerOperationIntervals) {
+  const std::string head = std::string(kMinimal) + "watch:\n  - id: a\n    interval: 5s\n";
+  EXPECT_THAT(Summary(Ok(head)), HasSubstr("1 operation (1 device, 0 update), 1 with its own "
+                                           "interval\n"));
+  EXPECT_THAT(Summary(Ok(head + "  - id: b\n    interval: 6s\n")),
+              HasSubstr("2 with their own interval\n"));
 }
 
 TEST_F(LoadConfigTest, SummarySaysWhenTheWatchListIsEmpty) {
