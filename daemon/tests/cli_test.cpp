@@ -1,0 +1,83 @@
+#include "../cli.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace adu::daemon {
+namespace {
+
+Result<CommandLine> Parse(std::vector<const char*> args, const char* env = nullptr) {
+  args.insert(args.begin(), "adu-opwatch");
+  return ParseCommandLine(static_cast<int>(args.size()), args.data(), env);
+}
+
+TEST(CliTest, RunWithDefaults) {
+  auto cl = Parse({"run"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_EQ(cl->command, Command::kRun);
+  EXPECT_EQ(cl->config_path, "/etc/adu-opwatch/config.yaml");
+  EXPECT_FALSE(cl->once);
+}
+
+TEST(CliTest, ConfigFromEnvironmentThenFlag) {
+  EXPECT_EQ(Parse({"run"}, "/tmp/env.yaml")->config_path, "/tmp/env.yaml");
+  EXPECT_EQ(Parse({"run", "--config", "/tmp/x.yaml"}, "/tmp/env.yaml")->config_path, "/tmp/x.yaml");
+  EXPECT_EQ(Parse({"check-config", "--config=/tmp/y.yaml"})->config_path, "/tmp/y.yaml");
+}
+
+TEST(CliTest, RunOptions) {
+  auto cl = Parse({"run", "--once", "--log-level", "debug", "--log-target=journal"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_TRUE(cl->once);
+  EXPECT_EQ(cl->log_level, "debug");
+  EXPECT_EQ(cl->log_target, "journal");
+}
+
+TEST(CliTest, HistoryNeedsAnId) {
+  auto cl = Parse({"history", "abc", "--kind", "update", "--db", "/tmp/o.db", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_EQ(cl->operation_id, "abc");
+  EXPECT_EQ(cl->kind, "update");
+  EXPECT_EQ(cl->db, "/tmp/o.db");
+  EXPECT_TRUE(cl->json);
+  EXPECT_EQ(Parse({"history"}).error(),
+            "history: which operation? (usage: adu-opwatch history OPERATION_ID)");
+}
+
+TEST(CliTest, UsageErrorsSayWhatIsWrong) {
+  EXPECT_EQ(Parse({}).error(), "no subcommand given (try: adu-opwatch --help)");
+  EXPECT_EQ(Parse({"start"}).error(), "unknown subcommand \"start\" (try: adu-opwatch --help)");
+  EXPECT_EQ(Parse({"run", "--db", "x"}).error(),
+            "run: unknown option --db (try: adu-opwatch run --help)");
+  EXPECT_EQ(Parse({"run", "--config"}).error(), "run: --config needs a value");
+  EXPECT_EQ(Parse({"run", "--once=yes"}).error(), "run: --once takes no value");
+  EXPECT_EQ(Parse({"run", "--log-level", "loud"}).error(),
+            "run: --log-level must be one of trace, debug, info, warn, error");
+  EXPECT_EQ(Parse({"status", "--config", "a", "--db", "b"}).error(),
+            "status: give either --config or --db, not both");
+  EXPECT_EQ(Parse({"history", "x", "--kind", "other"}).error(),
+            "history: --kind must be device or update, not \"other\"");
+  EXPECT_EQ(Parse({"status", "extra"}).error(),
+            "status: unexpected argument \"extra\" (try: adu-opwatch status --help)");
+}
+
+TEST(CliTest, HelpForEverySubcommand) {
+  EXPECT_EQ(Parse({"--help"})->command, Command::kHelp);
+  for (const char* sub : {"run", "check-config", "status", "history"}) {
+    auto cl = Parse({sub, "--help"});
+    ASSERT_TRUE(cl.ok());
+    EXPECT_EQ(cl->command, Command::kHelp);
+    EXPECT_EQ(cl->help_topic, sub);
+    EXPECT_NE(HelpText(sub).find(std::string("adu-opwatch ") + sub), std::string::npos);
+  }
+  const std::string general = HelpText("");
+  for (const char* sub : {"run", "check-config", "status", "history"}) {
+    EXPECT_NE(general.find(std::string("  ") + sub), std::string::npos) << sub;
+  }
+  EXPECT_EQ(Parse({"--version"})->command, Command::kVersion);
+  EXPECT_FALSE(Parse({"help", "nope"}).ok());
+}
+
+}  // namespace
+}  // namespace adu::daemon
