@@ -1,9 +1,10 @@
 // Sizes cpprest's I/O thread pool (40 threads by default) once, before any request: the one
 // cpprest detail the wiring has to know. Kept in its own translation unit so no other daemon
 // file includes cpprest headers.
+// clang-format off
+#include <utility>  // must precede pplx: boost asio uses std::exchange without including it
 #include <pplx/threadpool.h>
-
-#include <utility>  // boost asio in pplx misses it under C++20
+// clang-format on
 
 #include "daemon.h"
 
