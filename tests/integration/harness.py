@@ -19,6 +19,14 @@ ADU_OPWATCH = os.environ.get("ADU_OPWATCH", "adu-opwatch")
 ADU_EMULATOR = os.environ.get("ADU_EMULATOR", "adu-emulator")
 
 
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
 def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -42,9 +50,7 @@ class Emulator:
             [ADU_EMULATOR, "--scenario", self.scenario, "--port", "0", "--port-file", port_file,
              *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 what="emulator port file")
-        self.port = int(open(port_file).read().strip())
+        self.port = int(wait_for(lambda: _read(port_file), what="emulator port file"))
         self.url = f"http://127.0.0.1:{self.port}"
 
     def get(self, path):

@@ -55,6 +55,10 @@ class EngineIntegrationTest(IntegrationTest):
         daemon.wait_log(f"operation {OP_UPD} (update): Running -> Succeeded")
         wait_for(lambda: status_of(self.dir, OP_UPD, "update") == ("Succeeded", "terminal"),
                  what="update operation stored as terminal")
+        wait_for(lambda: status_of(self.dir, OP_FAIL) == ("Failed", "terminal"),
+                 what="failed operation stored as terminal")
+        wait_for(lambda: status_of(self.dir, OP_OK) == ("Succeeded", "terminal"),
+                 what="succeeded operation stored as terminal")
         wait_for(lambda: status_of(self.dir, OP_MISSING) and status_of(self.dir, OP_MISSING)[1] ==
                  "not_found", what="missing operation stored as not_found")
 
@@ -103,11 +107,14 @@ class EngineIntegrationTest(IntegrationTest):
                   - {{request: 2, kind: status, status: 503, retry_after: 1}}
                   - {{request: 3, kind: truncated}}
                   - {{request: 4, kind: empty}}
+                  # cpprest retries a GET once when a reused connection is reset, so the
+                  # second reset (on a fresh connection) is the one the daemon sees.
                   - {{request: 5, kind: reset}}
-                  - {{request: 6, kind: stall, seconds: 10}}
-                  - {{request: 7, kind: trickle, bytes_per_second: 40}}
-                  - {{request: 8, kind: oversized, bytes: 3000000}}
-                  - {{request: 9, kind: status, status: 429, retry_after: 1}}
+                  - {{request: 6, kind: reset}}
+                  - {{request: 7, kind: stall, seconds: 10}}
+                  - {{request: 8, kind: trickle, bytes_per_second: 40}}
+                  - {{request: 9, kind: oversized, bytes: 3000000}}
+                  - {{request: 10, kind: status, status: 429, retry_after: 1}}
             """)
         config = write_config(self.dir, emu.url, extra="""\
             poll:
@@ -117,10 +124,13 @@ class EngineIntegrationTest(IntegrationTest):
             """, watch_yaml=f"  - {op}\n")
         daemon = self.daemon(config)
         daemon.wait_log(f"operation {op} (device): Running -> Succeeded", timeout=60)
-        categories = {row[0] for row in query(self.dir, "SELECT category FROM poll_errors")}
+        wait_for(lambda: status_of(self.dir, op) == ("Succeeded", "terminal"),
+                 what="final status stored")
+        errors = query(self.dir, "SELECT category, http_status, message FROM poll_errors")
+        categories = {row[0] for row in errors}
         self.assertTrue({"http", "parse", "network", "timeout", "throttled"} <= categories,
                         categories)
-        self.assertEqual(emu.stats()["operations"][op]["faults"], 8)
+        self.assertEqual(emu.stats()["operations"][op]["faults"], 9)
         self.assertEqual(status_of(self.dir, op), ("Succeeded", "terminal"))
 
     def test_a_thousand_operations_with_list_refresh_stay_within_the_limits(self):

@@ -37,7 +37,8 @@ class NotifyListener:
 
     def close(self):
         self.sock.close()
-        os.unlink(self.path)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 class SystemdNotifyTest(IntegrationTest):
