@@ -252,6 +252,18 @@ check "upgrade: still 0640 root:adu-opwatch" \
   bash -c "[ \"\$(stat -c '%a %U:%G' /etc/adu-opwatch/config.yaml)\" = '640 root:adu-opwatch' ]"
 check "upgrade: still enabled" test -L /etc/systemd/system/multi-user.target.wants/adu-opwatch.service
 
+echo "== upgrade to ${version}.3: the example changed too (an unattended upgrade keeps the admin's file)"
+deb4=$(repack "${version}.3" "changed in ${version}.3")
+if apt-get install -y -qq -o Dpkg::Options::=--force-confold "$deb4" >"$work/upgrade3.log" 2>&1; then
+  pass "upgrade to ${version}.3 with --force-confold"
+else
+  fail "upgrade to ${version}.3" "$(tail -10 "$work/upgrade3.log")"
+fi
+check "upgrade: the administrator's edit is kept, the new example is config.yaml.dpkg-dist" \
+  bash -c "grep -q 'edited by the admin' /etc/adu-opwatch/config.yaml && grep -q 'changed in ${version}.3' /etc/adu-opwatch/config.yaml.dpkg-dist"
+check "upgrade: config.yaml.dpkg-dist is 0640 root:adu-opwatch too" \
+  bash -c "[ \"\$(stat -c '%a %U:%G' /etc/adu-opwatch/config.yaml.dpkg-dist)\" = '640 root:adu-opwatch' ]"
+
 # ---------------------------------------------------------------------------------------------
 # Remove keeps the database, purge deletes it
 # ---------------------------------------------------------------------------------------------
@@ -268,7 +280,7 @@ check "remove: dpkg status is config-files" \
   bash -c "[ \"\$(dpkg-query -W -f='\${Status}' adu-opwatch)\" = 'deinstall ok config-files' ]"
 
 echo "== reinstall over the kept configuration and database, then remove again"
-if apt-get install -y -qq "$deb3" >"$work/reinstall.log" 2>&1; then pass "reinstall after remove"; else fail "reinstall after remove" "$(tail -10 "$work/reinstall.log")"; fi
+if apt-get install -y -qq "$deb4" >"$work/reinstall.log" 2>&1; then pass "reinstall after remove"; else fail "reinstall after remove" "$(tail -10 "$work/reinstall.log")"; fi
 check "reinstall: the database and the admin's config are still there" \
   bash -c "[ \"\$(cat $db)\" = 'fake database' ] && grep -q 'edited by the admin' /etc/adu-opwatch/config.yaml"
 check "reinstall: the service is enabled again" test -L /etc/systemd/system/multi-user.target.wants/adu-opwatch.service
