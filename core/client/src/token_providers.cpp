@@ -315,6 +315,17 @@ Result<CachingTokenProvider::Fetched> DecodeTokenAnswer(const HttpResult& result
   return Status::Error(Mask(std::move(msg), secret));
 }
 
+// The answer's shape at trace level: never its body, which holds the token on success.
+void TraceAnswer(spdlog::logger& log, const std::string& url, const HttpResult& result) {
+  if (!log.should_log(spdlog::level::trace)) return;
+  if (const auto* resp = std::get_if<HttpResponse>(&result)) {
+    log.trace("{} answered HTTP {} ({}, {} bytes; body not logged)", url, resp->status,
+              resp->Header("Content-Type").value_or("no content type"), resp->body.size());
+  } else {
+    log.trace("{} failed: {}", url, std::get<TransportError>(result).message);
+  }
+}
+
 std::string Seconds(std::chrono::milliseconds d) {
   const auto ms = d.count();
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
@@ -602,7 +613,7 @@ Result<std::unique_ptr<ClientSecretTokenProvider>> ClientSecretTokenProvider::Ma
   Hooks hooks;
   hooks.input_changed = [input, path] { return input->Changed(path); };
   hooks.fetch = [&http, input, path, url, client_id = options.client_id, scope = options.scope,
-                 timeout = options.request_timeout](FetchDone done) {
+                 timeout = options.request_timeout, log](FetchDone done) {
     // Read again on every attempt: a fixed or rotated secret is picked up without a restart.
     FileStamp seen;
     auto secret = ReadSecret(path, &seen);
@@ -621,8 +632,15 @@ Result<std::unique_ptr<ClientSecretTokenProvider>> ClientSecretTokenProvider::Ma
     req.body = "grant_type=client_credentials&client_id=" + internal::FormEncode(client_id) +
                "&client_secret=" + internal::FormEncode(secret->secret) +
                "&scope=" + internal::FormEncode(scope);
-    http.Send(std::move(req), [done = std::move(done), url, s = std::move(secret->secret)](
-                                  HttpResult result) { done(DecodeTokenAnswer(result, url, s)); });
+    log->trace(
+        "POST {} (form: grant_type=client_credentials, client_id={}, client_secret=<{} "
+        "bytes, not logged>, scope={})",
+        url, client_id, secret->secret.size(), scope);
+    http.Send(std::move(req),
+              [done = std::move(done), url, log, s = std::move(secret->secret)](HttpResult result) {
+                TraceAnswer(*log, url, result);
+                done(DecodeTokenAnswer(result, url, s));
+              });
   };
   const std::string what = "tenant " + options.tenant_id + " (client " + options.client_id + ")";
   return std::unique_ptr<ClientSecretTokenProvider>(new ClientSecretTokenProvider(
@@ -645,14 +663,17 @@ Result<std::unique_ptr<ManagedIdentityTokenProvider>> ManagedIdentityTokenProvid
   if (!options.client_id.empty()) url += "&client_id=" + internal::PercentEncode(options.client_id);
 
   Hooks hooks;
-  hooks.fetch = [&http, url, timeout = options.request_timeout](FetchDone done) {
+  if (!log) log = spdlog::default_logger();
+  hooks.fetch = [&http, url, timeout = options.request_timeout, log](FetchDone done) {
     HttpRequest req;
     req.url = url;
     req.deadline = timeout;
     req.max_body_bytes = kMaxAnswerBytes;
     req.headers.emplace_back("Metadata", "true");
     req.headers.emplace_back("Accept", "application/json");
-    http.Send(std::move(req), [done = std::move(done), url](HttpResult result) {
+    log->trace("GET {} (Metadata: true)", url);
+    http.Send(std::move(req), [done = std::move(done), url, log](HttpResult result) {
+      TraceAnswer(*log, url, result);
       done(DecodeTokenAnswer(result, url, std::string()));
     });
   };
