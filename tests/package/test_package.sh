@@ -138,7 +138,9 @@ check "changelog.Debian.gz and man page are gzip -n (no name, no timestamp)" bas
 if ! command -v lintian >/dev/null; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "== installing lintian"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian >/dev/null 2>&1; } || true
   fi
 fi
 if command -v lintian >/dev/null; then
