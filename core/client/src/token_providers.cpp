@@ -424,6 +424,7 @@ struct CachingTokenProvider::State {
   int failures = 0;
   MonoTime retry_at{};
   std::string last_error;
+  std::optional<MonoTime> last_error_logged_at;
   std::mt19937_64 rng;
 
   bool CachedValid(MonoTime now) const {
@@ -477,12 +478,19 @@ void OnFetched(const std::shared_ptr<CachingTokenProvider::State>& s,
       ++s->failures;
       const auto delay = s->NextDelay();
       s->retry_at = now + delay;
-      s->last_error = "cannot get a token for " + s->what + ": " + r.error();
+      std::string error = "cannot get a token for " + s->what + ": " + r.error();
+      // Without back-off (token_file) every poll retries: the same error is logged at error level
+      // once a minute, in between at debug, so a missing file does not flood the journal.
+      const bool repeat = error == s->last_error && s->last_error_logged_at &&
+                          now - *s->last_error_logged_at < 1min;
+      const auto level = repeat ? spdlog::level::debug : spdlog::level::err;
+      if (!repeat) s->last_error_logged_at = now;
+      s->last_error = std::move(error);
       if (delay.count() > 0) {
-        s->log->error("{}; next attempt in {} ({} failed in a row)", s->last_error, Seconds(delay),
-                      s->failures);
+        s->log->log(level, "{}; next attempt in {} ({} failed in a row)", s->last_error,
+                    Seconds(delay), s->failures);
       } else {
-        s->log->error("{}", s->last_error);
+        s->log->log(level, "{} ({} failed in a row)", s->last_error, s->failures);
       }
       if (s->CachedValid(now)) {
         answer.emplace(std::optional<std::string>(s->cached->token));

@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "adu/client/device_update_client.h"
 #include "adu/core/time_format.h"
@@ -225,6 +227,83 @@ TEST_F(TokenTest, InvalidateDropsOnlyTheSameToken) {
   p->Invalidate("tok-1");  // a late 401 for the old token keeps the new one
   EXPECT_EQ(GetOk(*p), "tok-2");
   EXPECT_EQ(http_.requests.size(), 2u);
+}
+
+// Answers every Send on its own thread, as cpprest's pool does, and records how many token
+// requests were ever in flight at once.
+class ThreadedHttpClient : public HttpClient {
+ public:
+  ~ThreadedHttpClient() override { Join(); }
+  void Send(HttpRequest /*request*/, DoneCallback done) override {
+    const int n = ++sends;
+    const int now = ++in_flight;
+    int seen = max_in_flight.load();
+    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    std::lock_guard lock(mu_);
+    threads_.emplace_back([this, n, done = std::move(done)] {
+      std::this_thread::yield();
+      HttpResponse r;
+      r.status = 200;
+      r.body = TokenAnswer("mt-token-" + std::to_string(n));
+      --in_flight;
+      done(std::move(r));
+    });
+  }
+  void CancelAll() override {}
+  void Join() {
+    while (true) {
+      std::vector<std::thread> batch;
+      {
+        std::lock_guard lock(mu_);
+        batch.swap(threads_);
+      }
+      if (batch.empty()) return;
+      for (auto& t : batch) t.join();
+    }
+  }
+  std::atomic<int> sends{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
+
+ private:
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(TokenTest, ManyThreadsShareOneRefreshAtATime) {
+  ThreadedHttpClient http;
+  auto made = ClientSecretTokenProvider::Make(SecretOptions(), http, clock_, log_);
+  ASSERT_TRUE(made.ok());
+  auto& p = **made;
+  std::atomic<int> answered{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> invalidations{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        p.GetToken([&, t, i](TokenResult r) {
+          if (!r.ok() || !*r) {
+            ++failed;
+          } else if ((i + t) % 60 == 0) {
+            ++invalidations;
+            p.Invalidate(**r);  // as a 401 would
+          }
+          ++answered;
+        });
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  http.Join();
+  EXPECT_EQ(answered.load(), 8 * 300);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(http.max_in_flight.load(), 1);  // never two token requests at once
+  EXPECT_GE(http.sends.load(), 1);
+  EXPECT_LE(http.sends.load(), invalidations.load() + 1);
+  for (int n = 1; n <= http.sends.load(); ++n)
+    handed_out_.push_back("mt-token-" + std::to_string(n));
 }
 
 // ---- through the DeviceUpdateClient: 401 handling ----------------------------------------------
@@ -628,6 +707,30 @@ TEST_F(TokenTest, TokenFileMissingOrEmptyIsAnErrorUntilItIsWritten) {
   handed_out_.push_back("file-tok");
   WriteFile(path, "file-tok");
   EXPECT_EQ(GetOk(p), "file-tok");  // no back-off for a file
+}
+
+TEST_F(TokenTest, ARepeatedTokenFileErrorIsLoggedOncePerMinute) {
+  const std::string path = dir_ + "/token";
+  auto made = TokenFileProvider::Make({path}, clock_, log_);
+  auto& p = **made;
+  auto errors = [&] {
+    const std::string logs = Logs();
+    size_t n = 0;
+    for (size_t at = logs.find("error cannot get a token"); at != std::string::npos;
+         at = logs.find("error cannot get a token", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(Get(p).ok());  // every poll fails (and is an `auth` poll error) ...
+    Advance(5s);
+  }
+  EXPECT_EQ(errors(), 1u);  // ... but the journal gets one error line, the rest at debug
+  EXPECT_NE(Logs().find("debug cannot get a token for token file " + path), std::string::npos);
+  Advance(10s);
+  EXPECT_FALSE(Get(p).ok());
+  EXPECT_EQ(errors(), 2u);
 }
 
 TEST_F(TokenTest, TokenFileIsReadAgainAfterInvalidate) {
