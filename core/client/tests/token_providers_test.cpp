@@ -213,6 +213,17 @@ TEST_F(TokenTest, ConcurrentWaitersAllGetTheFailure) {
   EXPECT_EQ(http_.requests.size(), 1u);
 }
 
+TEST_F(TokenTest, AProviderDestroyedWithARefreshInFlightStillAnswersItsWaiters) {
+  auto p = MakeSecretProvider(SecretOptions());
+  std::optional<TokenResult> got;
+  p->GetToken([&](TokenResult r) { got = std::move(r); });
+  p.reset();
+  handed_out_.push_back("tok-late");
+  http_.Complete(HttpResponse{200, {}, TokenAnswer("tok-late")});
+  ASSERT_TRUE(got && got->ok());
+  EXPECT_EQ(**got, "tok-late");
+}
+
 TEST_F(TokenTest, InvalidateDropsOnlyTheSameToken) {
   auto p = MakeSecretProvider(SecretOptions());
   AnswerToken("tok-1");

@@ -8,14 +8,17 @@
 //   answered when it completes (N waiters -> one token request -> N callbacks).
 // - Invalidate(token) drops the cached token only if it is that same token, so N requests that got
 //   the same 401 cause one refresh, and a late 401 never throws away a newer token.
-// - A failed refresh is logged (warn; error for a 4xx answer, which needs a human) and backed off
+// - A failed refresh is logged at error level (the same message again within a minute: at debug,
+//   so a token_file retried on every poll does not flood the journal) and backed off
 //   exponentially with jitter (1 s doubling to 5 min by default). While backing off, GetToken
 //   fails at once with the last error (the poll becomes an `auth` error) instead of hammering the
 //   token endpoint; a still-valid cached token keeps being served. A change of the provider's input
 //   file (the secret file, the token file) ends the back-off at once.
 // - Nothing here ever logs, or puts in an error message, a secret or a token: answers are reduced
 //   to the HTTP status and the `error`, `error_description` and `error_codes` fields (with any
-//   occurrence of the secret masked); bodies that are not JSON are described, never quoted.
+//   occurrence of the secret masked); bodies that are not JSON are described, never quoted. At
+//   trace level a token request is described by its URL, form field names and the secret's length;
+//   an answer by its status, content type and size, never its body.
 // - Time comes from the adu::Clock only (tests drive it by hand); no timers or threads of its own.
 //
 // Thread-safety: GetToken and Invalidate may be called from any thread concurrently. Callbacks run
