@@ -67,10 +67,22 @@ def write_file(path, content, mode=0o600):
     os.rename(tmp, path)
 
 
-def snapshots(workdir):
+def count(workdir, sql):
+    """A count from the daemon's database; 0 while it is not created yet."""
     if not os.path.exists(os.path.join(workdir, "operations.db")):
         return 0
-    return query(workdir, "SELECT COUNT(*) FROM snapshots")[0][0]
+    try:
+        return query(workdir, sql)[0][0]
+    except sqlite3.OperationalError:  # the schema is being created
+        return 0
+
+
+def snapshots(workdir):
+    return count(workdir, "SELECT COUNT(*) FROM snapshots")
+
+
+def auth_errors(workdir):
+    return count(workdir, "SELECT COUNT(*) FROM poll_errors WHERE category='auth'")
 
 
 def db_dump(workdir):
@@ -158,6 +170,30 @@ class AuthTest(IntegrationTest):
         self.assertIn("acquired a token for the system-assigned managed identity, valid for 3599 s",
                       daemon.output())
 
+    def test_user_assigned_managed_identity(self):
+        emu = self.emulator(SCENARIO.replace('client_id: ""', "client_id: uami-1"))
+        endpoint = emu.url + "/metadata/identity/oauth2/token"
+        config = write_config(self.dir, emu.url, {
+            "method": "managed_identity", "client_id": "uami-1", "identity_endpoint": endpoint})
+        daemon = self.daemon(config, args=["--once"])
+        self.assertEqual(daemon.wait(timeout=30), 0, daemon.output())
+        self.assert_polled_with_tokens(emu, 1)
+        self.assertIn("user-assigned managed identity (client uami-1), valid for 3599 s",
+                      daemon.output())
+        # Another identity than the VM has: IMDS's error, and no API request without a token.
+        before = emu.stats()
+        config = write_config(self.dir, emu.url, {
+            "method": "managed_identity", "client_id": "uami-2", "identity_endpoint": endpoint})
+        daemon = self.daemon(config)
+        daemon.wait_log("HTTP 400 invalid_request: Identity not found")
+        self.assertIn("cannot get a token for the user-assigned managed identity (client uami-2)",
+                      daemon.output())
+        after = emu.stats()
+        self.assertGreater(after["token_failures"], before["token_failures"])
+        self.assertEqual(after["total_requests"] - before["total_requests"],
+                         after["token_requests"] - before["token_requests"])
+        self.assertIsNone(daemon.proc.poll())
+
     def test_token_file_is_read_again_when_it_changes(self):
         emu = self.emulator(SCENARIO)
         token_file = os.path.join(self.dir, "token")
@@ -166,9 +202,7 @@ class AuthTest(IntegrationTest):
                                                   "token_file": token_file})
         daemon = self.daemon(config)
         # A refused token: one refresh (the file again) and one retry, then an `auth` poll error.
-        wait_for(lambda: query(self.dir, "SELECT COUNT(*) FROM poll_errors WHERE category='auth'")
-                 [0][0] >= 2 if os.path.exists(os.path.join(self.dir, "operations.db")) else 0,
-                 what="auth poll errors")
+        wait_for(lambda: auth_errors(self.dir) >= 2, what="auth poll errors")
         self.assertEqual(snapshots(self.dir), 0)
         self.assertGreaterEqual(emu.stats()["auth_failures"], 4)
         self.assertIsNone(daemon.proc.poll())
