@@ -9,41 +9,16 @@
 #include <string>
 #include <system_error>
 
+#include "json_depth.h"
+
 namespace adu::client {
 namespace json = web::json;
 
 namespace {
 
-// The recursive parser has no depth limit of its own: refuse deep nesting before parsing.
-bool WithinDepth(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 Result<json::value> Parse(std::string_view body) {
   if (body.empty()) return Status::Error("empty body");
-  if (!WithinDepth(body, kMaxJsonDepth)) {
+  if (!internal::WithinJsonDepth(body, kMaxJsonDepth)) {
     return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   std::error_code ec;

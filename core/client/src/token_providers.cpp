@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "json_depth.h"
 #include "url.h"
 
 namespace adu::client {
@@ -180,36 +181,9 @@ std::string OneLine(std::string_view s, size_t max) {
   return out;
 }
 
-// cpprest's recursive parser has no depth limit: refuse deep nesting before parsing.
-bool WithinDepth(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 // A JSON object, or nullopt for anything else (never throws).
 std::optional<json::value> ParseObject(const std::string& body) {
-  if (body.empty() || !WithinDepth(body, 32)) return std::nullopt;
+  if (body.empty() || !internal::WithinJsonDepth(body, 32)) return std::nullopt;
   try {
     std::error_code ec;
     json::value v = json::value::parse(body, ec);
