@@ -5,15 +5,16 @@
 
 namespace adu {
 
-RateLimiter::RateLimiter(int per_minute, MonoTime now) : last_(now) {
-  SetRate(per_minute, now);
+RateLimiter::RateLimiter(int per_minute, MonoTime now, double time_scale) : last_(now) {
+  SetRate(per_minute, now, time_scale);
   tokens_ = capacity_;
 }
 
-void RateLimiter::SetRate(int per_minute, MonoTime now) {
+void RateLimiter::SetRate(int per_minute, MonoTime now, double time_scale) {
   Refill(now);
   per_minute_ = std::max(1, per_minute);
-  capacity_ = std::max(1, per_minute_ / 51);
+  const double scale = time_scale > 1.0 ? time_scale : 1.0;
+  capacity_ = std::max(1, static_cast<int>(per_minute_ / scale) / 51);
   const double refill_per_minute = std::max(1.0, per_minute_ - capacity_ - 1.0);
   tokens_per_ns_ = refill_per_minute / 60e9;
   tokens_ = std::min(tokens_, capacity_);

@@ -31,12 +31,17 @@ void StoreWriter::Stop(Duration deadline) {
 
 void StoreWriter::Enqueue(std::vector<PollRecord> records) {
   if (records.empty()) return;
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
+    // The writer waits for a first record (idle) or for a full batch (gathering for
+    // batch_delay); any other wakeup is a wasted context switch per poll.
+    wake = queue_.empty();
     for (auto& r : records) queue_.emplace_back(std::move(r));
+    wake = wake || queue_.size() >= options_.max_batch;
     TrimLocked();
   }
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
 }
 
 void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {

@@ -361,6 +361,7 @@ TEST_F(EngineTest, ResumesFromTheStore) {
   ASSERT_EQ(service.calls.size(), 1u);
   EXPECT_EQ(service.calls[0].key, Dev("later"));
   EXPECT_EQ(service.calls[0].if_none_match, "\"l\"");
+  writer.Pump();
   ASSERT_EQ(store.watch_lists.size(), 1u);
   EXPECT_EQ(store.watch_lists[0].size(), 2u);
 }
@@ -429,9 +430,51 @@ TEST_F(EngineTest, ListRefreshReplacesPerOperationGetsWhenTheBudgetIsShort) {
   std::vector<std::string> listed_and_fetched;
   for (const auto& c : service.calls) {
     if (std::stoi(c.key.id.substr(2)) < 90) listed_and_fetched.push_back(c.key.id);
-    if (c.key.id == "op7") EXPECT_EQ(c.if_none_match, "\"r\"");
+    if (c.key.id == "op7") {
+      EXPECT_EQ(c.if_none_match, "\"r\"");
+    }
   }
   EXPECT_EQ(listed_and_fetched, std::vector<std::string>{"op7"});
+}
+
+TEST_F(EngineTest, ListRunsStartOneIntervalApartHoweverLongARunTakes) {
+  auto o = Options();
+  o.interval = 10s;
+  o.use_list = ListMode::kAlways;
+  Make(o, Watch(3));
+  const MonoTime start = clock.Now();
+  engine->Step();
+  ASSERT_EQ(service.lists.size(), 1u);
+  auto page = [](std::optional<std::string> next) {
+    ListOutcome out;
+    out.ok = true;
+    for (int i = 0; i < 3; ++i) {
+      auto b = FakeService::Body("op" + std::to_string(i), "Running", "\"r\"");
+      out.items.push_back({b.operation, b.etag, b.body});
+    }
+    out.next_page = std::move(next);
+    return out;
+  };
+  service.AnswerList(0, page("/next?page=2"));
+  RunFor(2s);
+  ASSERT_EQ(service.lists.size(), 2u);
+  clock.Advance(4s);  // the second page is slow: the run ends 6 s after it started
+  service.AnswerList(1, page(std::nullopt));
+  RunFor(6s);  // to 12 s: the next run is due at 10 s +/- 10 %, not 16 s +/- 10 %
+  ASSERT_EQ(service.lists.size(), 3u);
+  EXPECT_FALSE(service.lists[2].page.has_value());  // a new run, from its first page
+  const auto third = service.lists[2].at - start;
+  EXPECT_GE(third, 9s);
+  EXPECT_LE(third, 11s + 10ms);
+  // A run longer than the interval is followed at once.
+  service.AnswerList(2, page("/next?page=2"));
+  RunFor(2s);
+  ASSERT_EQ(service.lists.size(), 4u);
+  clock.Advance(15s);
+  service.AnswerList(3, page(std::nullopt));
+  engine->Step();
+  ASSERT_EQ(service.lists.size(), 5u);
+  EXPECT_EQ(service.lists[4].at, clock.Now());
 }
 
 TEST_F(EngineTest, RunOnceReturnsAfterOnePollOfEachActiveOperation) {

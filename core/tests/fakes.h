@@ -45,6 +45,7 @@ class FakeService final : public OperationService {
     OperationKind kind;
     std::optional<std::string> page;
     ListCallback done;
+    MonoTime at{};
   };
 
   explicit FakeService(const Clock& clock) : clock_(clock) {}
@@ -61,7 +62,7 @@ class FakeService final : public OperationService {
   }
   void ListInFlight(OperationKind kind, const std::optional<std::string>& page,
                     ListCallback done) override {
-    lists.push_back({kind, page, std::move(done)});
+    lists.push_back({kind, page, std::move(done), clock_.Now()});
   }
   void CancelAll() override {
     ++cancels;

@@ -55,5 +55,22 @@ TEST(RateLimiterTest, SetRateCapsTheBurst) {
   EXPECT_EQ(taken, 10);
 }
 
+TEST(RateLimiterTest, TimeScaleKeepsTheUncompressedBurstAndTheRate) {
+  // x20 compression of 510/50 per minute: the bursts stay those of 510 (10) and 50 (1), the
+  // sustained rate is the compressed one and no minute exceeds it.
+  MonoTime now{};
+  RateLimiter gets(510 * 20, now, 20);
+  RateLimiter lists(50 * 20, now, 20);
+  EXPECT_EQ(gets.burst(), 10);
+  EXPECT_EQ(lists.burst(), 1);
+  std::vector<MonoTime> granted;
+  for (int i = 0; i < 120000; ++i) {  // 2 minutes in 1 ms steps, always asking
+    while (lists.TryAcquire(now)) granted.push_back(now);
+    now += 1ms;
+  }
+  EXPECT_LE(WorstMinute(granted), size_t{1000});
+  EXPECT_GE(granted.size(), size_t{1900});
+}
+
 }  // namespace
 }  // namespace adu

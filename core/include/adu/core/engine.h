@@ -47,6 +47,9 @@ struct EngineOptions {
   bool stop_on_terminal = true;
   ListMode use_list = ListMode::kAuto;
   double jitter = 0.1;  // +/- fraction of the interval
+  // Benchmarks only (bench/b1): time compressed by this factor (intervals divided, budgets
+  // multiplied). The budgets' bursts are then sized as for the uncompressed rates. 1 = real time.
+  double budget_time_scale = 1.0;
 };
 
 struct WatchItem {
@@ -127,6 +130,7 @@ class Engine {
     bool page_in_flight = false;
     std::optional<std::string> next_page;
     std::set<std::string> seen;
+    MonoTime started{};  // when this run's first page went out
     MonoTime next_due{};
     int failures = 0;
   };

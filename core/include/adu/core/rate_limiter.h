@@ -5,6 +5,10 @@
 // between our clock and the server's), so no minute ever sees more than R calls, while a burst of
 // B still goes out at once after an idle spell.
 //
+// `time_scale` (> 1 only in benchmarks that compress time: intervals divided and budgets
+// multiplied by the same factor) sizes the burst as for per_minute / time_scale, so a compressed
+// run bursts exactly like the uncompressed daemon would instead of time_scale times more.
+//
 // Not thread-safe: owned by the engine thread.
 #pragma once
 
@@ -14,10 +18,10 @@ namespace adu {
 
 class RateLimiter {
  public:
-  RateLimiter(int per_minute, MonoTime now);
+  RateLimiter(int per_minute, MonoTime now, double time_scale = 1.0);
 
   // Changes the budget; tokens already held are capped at the new burst size.
-  void SetRate(int per_minute, MonoTime now);
+  void SetRate(int per_minute, MonoTime now, double time_scale = 1.0);
 
   // Takes one token if one is available at `now`.
   bool TryAcquire(MonoTime now);
