@@ -459,6 +459,9 @@ int RunDaemon(const CommandLine& cl) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  // A parent may have left them ignored (nohup, a shell's `trap '' INT`); the signalfd must see
+  // them.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, SIG_DFL);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
