@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -47,6 +48,16 @@ using Impl = DeviceUpdateClient::Impl;
 using AuthedCallback = std::function<void(Result<HttpResult>)>;
 
 constexpr char kInFlightFilter[] = "status eq 'NotStarted' or status eq 'Running'";
+
+// An ETag is echoed verbatim in If-None-Match, so one we could not send back safely is refused
+// here, where it arrives: a control character (CR, LF, NUL) would split the next request and the
+// transport would refuse every later poll; a huge one would be stored with every snapshot and
+// sent with every poll. Real ETags are a few dozen bytes.
+constexpr size_t kMaxEtagBytes = 4096;
+
+bool UsableEtag(std::string_view etag) {
+  return etag.size() <= kMaxEtagBytes && IsSafeHeaderText(etag);
+}
 
 HttpRequest NewRequest(const Impl& impl, std::string url) {
   HttpRequest r;
@@ -185,9 +196,17 @@ FetchOutcome MapFetch(const Impl& impl, Result<HttpResult> answer) {
         out.failure.message = "invalid operation body: " + op.error();
         return out;
       }
-      out.type = FetchOutcome::Type::kBody;
       const auto header = resp.Header("ETag");
       out.etag = header && !header->empty() ? *header : op->etag;
+      if (!UsableEtag(out.etag)) {
+        out.etag.clear();
+        out.failure.category = ErrorCategory::kParse;
+        out.failure.http_status = 200;
+        out.failure.message = "unusable ETag (over " + std::to_string(kMaxEtagBytes) +
+                              " bytes or a control character): not stored, never sent back";
+        return out;
+      }
+      out.type = FetchOutcome::Type::kBody;
       out.operation = std::move(op).value();
       out.body = std::move(resp.body);
       return out;
@@ -235,6 +254,12 @@ ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> ans
   for (const auto& why : page->skipped) {
     spdlog::warn("list of {} operations: skipped an undecodable item ({})", KindName(kind), why);
   }
+  std::erase_if(page->items, [&](const ListOutcome::Item& item) {
+    if (UsableEtag(item.etag)) return false;
+    spdlog::warn("list of {} operations: skipped {}: unusable ETag", KindName(kind),
+                 item.operation.operation_id.substr(0, 256));
+    return true;
+  });
   out.ok = true;
   out.items = std::move(page->items);
   out.next_page = std::move(page->next_link);
