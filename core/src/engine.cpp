@@ -246,6 +246,11 @@ void Engine::StartFetch(Op& op, MonoTime /*now*/) {
   op.in_flight = true;
   ++in_flight_;
   const OperationKey key = op.key;
+  if (log_->should_log(spdlog::level::trace)) {
+    ScopedLogFields fields(FieldsFor(key));
+    log_->trace("operation {} ({}): GET {}", key.id, KindName(key.kind),
+                op.etag.empty() ? std::string("(unconditional)") : "if-none-match " + op.etag);
+  }
   service_.Fetch(key, op.etag, [this, key](FetchOutcome outcome) {
     Post([this, key, outcome = std::move(outcome)]() mutable { OnFetch(key, std::move(outcome)); });
   });
@@ -274,6 +279,17 @@ void Engine::OnFetch(const OperationKey& key, FetchOutcome outcome) {
 
   const MonoTime now = clock_.Now();
   const WallTime wall = clock_.WallNow();
+  if (log_->should_log(spdlog::level::trace)) {
+    // The answer as the engine sees it; bodies are operation JSON, which never holds a secret.
+    ScopedLogFields fields(FieldsFor(key));
+    constexpr size_t kMaxDump = 2048;
+    log_->trace(
+        "operation {} ({}): answer HTTP {}, etag {}, retry-after {}, {} body bytes{}{}", key.id,
+        KindName(key.kind), outcome.http_status ? std::to_string(*outcome.http_status) : "-",
+        outcome.etag.empty() ? "-" : outcome.etag,
+        outcome.retry_after ? std::to_string(outcome.retry_after->count()) + "s" : "-",
+        outcome.body.size(), outcome.body.empty() ? "" : ": ", outcome.body.substr(0, kMaxDump));
+  }
   op.polled_once = true;
   ++polls_;
   last_poll_ = now;

@@ -123,6 +123,27 @@ TEST_F(EngineTest, ExactlyOneInfoLinePerTransitionAndNoneForUnchangedPolls) {
                         "operation a (device): failed: ImportFailed: bad manifest <- Inner: x"}));
 }
 
+TEST_F(EngineTest, TraceLevelDumpsEachRequestAndAnswer) {
+  Make(Options(), {{Dev("a"), std::nullopt}});
+  engine->Step();
+  service.Answer(FakeService::Body("a", "Running", "\"e1\"", 5));
+  engine->Step();
+  clock.Advance(12s);
+  engine->Step();
+  service.Answer(FakeService::NotModified());
+  engine->Step();
+  auto trace = sink->AtLevel(spdlog::level::trace);
+  ASSERT_EQ(trace.size(), 4u);
+  EXPECT_EQ(trace[0], "operation a (device): GET (unconditional)");
+  EXPECT_EQ(
+      trace[1].rfind("operation a (device): answer HTTP 200, etag \"e1\", retry-after 5s, ", 0),
+      0u);
+  EXPECT_NE(trace[1].find("\"status\":\"Running\""), std::string::npos);
+  EXPECT_EQ(trace[2], "operation a (device): GET if-none-match \"e1\"");
+  EXPECT_EQ(trace[3], "operation a (device): answer HTTP 304, etag -, retry-after -, 0 body bytes");
+  EXPECT_EQ(Info().size(), 1u);  // first seen; nothing for the 304
+}
+
 TEST_F(EngineTest, UnknownStatusIsStoredWarnedAndNotTerminal) {
   Make(Options(), {{Dev("a"), std::nullopt}});
   engine->Step();
