@@ -86,9 +86,18 @@ class Emulator:
         self.log.close()
 
 
-def write_config(path, endpoint, database, ids, poll, instance="bench"):
+def transport():
+    """http.transport for every daemon of the run (BENCH_TRANSPORT; the daemon's default if unset)."""
+    return os.environ.get("BENCH_TRANSPORT", "")
+
+
+def write_config(path, endpoint, database, ids, poll, instance="bench", http_transport=None):
     lines = [f"endpoint: {endpoint}", f"instance_id: {instance}", "auth:", "  method: none",
-             f"database: {database}", "log_level: warn", "poll:"]
+             f"database: {database}", "log_level: warn"]
+    http_transport = http_transport or transport()
+    if http_transport:
+        lines += ["http:", f"  transport: {http_transport}"]
+    lines.append("poll:")
     lines += [f"  {k}: {v}" for k, v in poll.items()]
     lines.append("watch:")
     lines += [f"  - {i}" for i in ids]

@@ -3,9 +3,9 @@
 (keep-alive), a conditional GET per operation per round, a changed body parsed with json and
 stored in sqlite3 (a snapshot row, committed), nothing written for a 304.
 
-usage: py_loop.py HOST PORT INSTANCE SEED COUNT ROUNDS DATABASE
-The first round (unconditional) is a warm-up; the CPU time (user+sys) of the other rounds is
-printed as JSON.
+usage: py_loop.py HOST PORT INSTANCE SEED COUNT ROUNDS WARMUP DATABASE
+WARMUP (0 or 1) unconditional rounds first, not measured; the CPU time (user+sys) of the ROUNDS
+rounds after them is printed as JSON.
 """
 
 import http.client
@@ -22,8 +22,8 @@ def cpu():
 
 
 def main():
-    host, port, instance, seed, count, rounds, database = sys.argv[1:8]
-    seed, count, rounds = int(seed, 0), int(count), int(rounds)
+    host, port, instance, seed, count, rounds, warmup, database = sys.argv[1:9]
+    seed, count, rounds, warmup = int(seed, 0), int(count), int(rounds), int(warmup)
     db = sqlite3.connect(database)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("CREATE TABLE IF NOT EXISTS snapshots (id INTEGER PRIMARY KEY, operation_id TEXT, "
@@ -32,8 +32,8 @@ def main():
     etags = {}
     counts = {"requests": 0, "ok": 0, "not_modified": 0, "failed": 0}
     cpu0 = cpu()
-    for r in range(rounds + 1):
-        if r == 1:
+    for r in range(rounds + warmup):
+        if r == warmup:
             cpu0 = cpu()
             counts = dict.fromkeys(counts, 0)
         for i in range(count):

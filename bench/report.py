@@ -84,7 +84,6 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--started", required=True)
     ap.add_argument("--seconds", type=float, required=True)
-    ap.add_argument("--transport", default="cpprest")
     args = ap.parse_args()
     with open(args.b1) as f:
         b1 = json.load(f)
@@ -104,7 +103,7 @@ def main():
     L.append(f"| machine | {machine()} |")
     L.append(f"| date | {args.started} |")
     L.append(f"| commit | {git_commit(args.root)} |")
-    L.append(f"| build | Release (`build-perf-rel`), HTTP transport `{args.transport}` |")
+    L.append("| build | Release (`build-perf-rel`); B1 with the default HTTP transport (cpprest) |")
     L.append(f"| run time | {args.seconds / 60:.1f} min |")
     L.append("")
     L.append("The machine is shared with other builds: CPU time per poll does not depend on that, "
@@ -147,36 +146,50 @@ def main():
 
     # ---- B2
     cases = b2["cases"]
-    idle = b2["idle"]
+    transports = b2["transports"]
     L.append("## B2: resource cost")
     L.append("")
     L.append(f"The daemon watching {b2['count']:,} operations against an emulator without rate "
              f"limits (budget far above reach, `use_list: never`, interval 1 s, "
-             f"`max_concurrency` 4: it polls flat out). CPU time is utime+stime of every thread "
-             f"(`/proc/PID/stat`) over {b2['measure_s']:.0f} s after the first passes, divided by "
-             f"the requests the emulator answered meanwhile. Reference clients against the same "
-             f"emulator, same operations, same conditional GETs, each measuring its own CPU time "
-             f"(getrusage) after an unconditional warm-up pass: `bench/curl_loop.c` (libcurl, one "
-             f"easy handle, keep-alive) and `bench/py_loop.py` (http.client, json, a sqlite3 row "
-             f"committed per changed body).")
+             f"`max_concurrency` 4: it polls flat out), once per HTTP transport "
+             f"(`http.transport`; `cpprest` is the default). CPU time is utime+stime of every "
+             f"thread (`/proc/PID/stat`) over {b2['measure_s']:.0f} s after the first passes, "
+             f"divided by the requests the emulator answered meanwhile; peak RSS is VmHWM. "
+             f"Reference clients against the same emulator, same operations, same conditional "
+             f"GETs, each measuring its own CPU time (getrusage): `bench/curl_loop.c` (libcurl, "
+             f"one easy handle, keep-alive, ETags in memory) and `bench/py_loop.py` (http.client, "
+             f"json, a sqlite3 row committed per changed body).")
     L.append("")
-    L.append("| case | daemon us/poll | daemon polls/s | libcurl us/poll | Python us/poll "
-             "| daemon / libcurl | daemon / Python | daemon peak RSS MB | load |")
-    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    L.append("| case | client | CPU us/poll | polls/s | daemon / libcurl | daemon / Python "
+             "| peak RSS MB |")
+    L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name in ("unchanged", "changing"):
         c = cases[name]
-        d = c["daemon"]["cpu_us_per_poll"]
         lc = c["libcurl"]["cpu_us_per_poll"]
         py = c["python"]["cpu_us_per_poll"]
         label = "unchanged (304)" if name == "unchanged" else "changing (snapshot per poll)"
-        L.append(f"| {label} | {d:.1f} | {c['daemon']['polls_per_s']:,.0f} | {lc:.1f} | {py:.1f} | "
-                 f"{d / lc:.2f} | {d / py:.2f} | {c['daemon']['peak_rss_kb'] / 1024:.1f} | "
-                 f"{c['loadavg']} |")
+        for t in transports:
+            d = c["daemon"][t]
+            L.append(f"| {label} | adu-opwatch, `{t}` | {d['cpu_us_per_poll']:.1f} | "
+                     f"{d['polls_per_s']:,.0f} | {d['cpu_us_per_poll'] / lc:.2f} | "
+                     f"{d['cpu_us_per_poll'] / py:.2f} | {d['peak_rss_kb'] / 1024:.1f} |")
+        L.append(f"| {label} | libcurl loop | {lc:.1f} | | | | |")
+        L.append(f"| {label} | Python loop | {py:.1f} | | | | |")
     L.append("")
-    L.append(f"Idle: 10 operations, interval 1 h, after their first poll: "
-             f"{idle['context_switches']} context switches over {idle['seconds']:.0f} s in all "
-             f"{idle['threads']} threads ({idle['wakeups_per_s']:.2f} per second), RSS "
-             f"{idle['rss_kb'] / 1024:.1f} MB (peak {idle['peak_rss_kb'] / 1024:.1f} MB).")
+    L.append("Load average at the end of each case: " +
+             "; ".join(f"{n}: {cases[n]['loadavg']}" for n in ("unchanged", "changing")) + ".")
+    L.append("")
+    L.append("Idle: 10 operations, interval 1 h, after their first poll; context switches of "
+             "every thread over the measured span:")
+    L.append("")
+    L.append("| transport | threads | context switches | seconds | per second | RSS MB "
+             "| peak RSS MB |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for t in transports:
+        i = b2["idle"][t]
+        L.append(f"| `{t}` | {i['threads']} | {i['context_switches']} | {i['seconds']:.0f} | "
+                 f"{i['wakeups_per_s']:.2f} | {i['rss_kb'] / 1024:.1f} | "
+                 f"{i['peak_rss_kb'] / 1024:.1f} |")
     L.append("")
 
     # ---- targets
@@ -185,27 +198,30 @@ def main():
     L.append("| target | figure | |")
     L.append("| --- | --- | --- |")
     total_429 = sum(r["throttled"] for r in b1["runs"])
-    L.append(f"| zero 429 in B1 | {total_429} | {verdict(total_429 == 0)} |")
+    L.append(f"| B1: zero 429 | {total_429} | {verdict(total_429 == 0)} |")
     for n in (1000, 5000):
         r = next((r for r in b1["runs"] if r["n"] == n and r["mode"] == "auto"), None)
         if r:
             ok = r["p99"] is not None and r["p99"] <= 2 * b1["interval_s"]
-            L.append(f"| `auto` p99 <= 2 x interval ({2 * b1['interval_s']:.0f} s) at N = {n:,} | "
-                     f"{fmt(r['p99'])} s | {verdict(ok)} |")
-    L.append(f"| idle RSS < 20 MB | {idle['rss_kb'] / 1024:.1f} MB | "
-             f"{verdict(idle['rss_kb'] < 20 * 1024)} |")
-    peak = max(c["daemon"]["peak_rss_kb"] for c in cases.values())
-    L.append(f"| RSS < 50 MB at {b2['count']:,} operations | {peak / 1024:.1f} MB | "
-             f"{verdict(peak < 50 * 1024)} |")
-    L.append(f"| idle wakeups <= 1 per second | {idle['wakeups_per_s']:.2f}/s | "
-             f"{verdict(idle['wakeups_per_s'] <= 1.0)} |")
-    for name in ("unchanged", "changing"):
-        c = cases[name]
-        d, py, lc = (c["daemon"]["cpu_us_per_poll"], c["python"]["cpu_us_per_poll"],
-                     c["libcurl"]["cpu_us_per_poll"])
-        L.append(f"| CPU per poll <= Python's ({name}) | {d:.1f} vs {py:.1f} us | {verdict(d <= py)} |")
-        L.append(f"| aim: CPU per poll <= 2 x libcurl's ({name}) | {d:.1f} vs 2 x {lc:.1f} us | "
-                 f"{verdict(d <= 2 * lc)} |")
+            L.append(f"| B1: `auto` p99 <= 2 x interval ({2 * b1['interval_s']:.0f} s) at "
+                     f"N = {n:,} | {fmt(r['p99'])} s | {verdict(ok)} |")
+    for t in transports:
+        i = b2["idle"][t]
+        L.append(f"| B2 `{t}`: idle RSS < 20 MB | {i['rss_kb'] / 1024:.1f} MB | "
+                 f"{verdict(i['rss_kb'] < 20 * 1024)} |")
+        peak = max(cases[n]["daemon"][t]["peak_rss_kb"] for n in cases)
+        L.append(f"| B2 `{t}`: RSS < 50 MB at {b2['count']:,} operations | {peak / 1024:.1f} MB | "
+                 f"{verdict(peak < 50 * 1024)} |")
+        L.append(f"| B2 `{t}`: idle wakeups <= 1 per second | {i['wakeups_per_s']:.2f}/s | "
+                 f"{verdict(i['wakeups_per_s'] <= 1.0)} |")
+        for name in ("unchanged", "changing"):
+            c = cases[name]
+            d = c["daemon"][t]["cpu_us_per_poll"]
+            py, lc = c["python"]["cpu_us_per_poll"], c["libcurl"]["cpu_us_per_poll"]
+            L.append(f"| B2 `{t}`: CPU per poll <= Python's ({name}) | {d:.1f} vs {py:.1f} us | "
+                     f"{verdict(d <= py)} |")
+            L.append(f"| B2 `{t}` (aim): CPU per poll <= 2 x libcurl's ({name}) | {d:.1f} vs "
+                     f"2 x {lc:.1f} us | {verdict(d <= 2 * lc)} |")
     L.append("")
     with open(os.path.join(args.root, "docs", "performance.md"), "w") as f:
         f.write("\n".join(L) + "\n")

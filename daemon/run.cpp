@@ -24,6 +24,9 @@
 #include <thread>
 
 #include "adu/client/cpprest_http_client.h"
+#ifdef ADU_HAVE_CURL
+#include "adu/client/curl_http_client.h"
+#endif
 #include "adu/client/device_update_client.h"
 #include "adu/client/none_token_provider.h"
 #include "adu/config/config.h"
@@ -201,9 +204,22 @@ Status Daemon::Open() {
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
 
-  client::CpprestOptions http_options;
-  http_options.user_agent = std::string("adu-opwatch/") + ADU_OPWATCH_VERSION;
-  http_ = client::MakeCpprestHttpClient(http_options);
+  const std::string user_agent = std::string("adu-opwatch/") + ADU_OPWATCH_VERSION;
+  if (config_.http.transport == config::HttpTransport::kCurl) {
+#ifdef ADU_HAVE_CURL
+    client::CurlOptions curl_options;
+    curl_options.user_agent = user_agent;
+    curl_options.max_connections = std::max(2, config_.poll.max_concurrency);
+    http_ = client::MakeCurlHttpClient(curl_options);
+#else
+    open_exit_ = kExitConfig;
+    return Status::Error("http.transport: curl: this build has no libcurl transport");
+#endif
+  } else {
+    client::CpprestOptions http_options;
+    http_options.user_agent = user_agent;
+    http_ = client::MakeCpprestHttpClient(http_options);
+  }
 
   auto tokens = MakeTokenProvider(config_, *http_, log_);
   if (!tokens.ok()) {
@@ -469,7 +485,10 @@ int RunDaemon(const CommandLine& cl) {
   if (!config.ok()) return Fail(kExitConfig, config.error());
   auto logger = MakeLogger(cl);
   logger->set_level(LevelOf(cl.log_level.value_or(config->log_level)));
-  InitializeIoThreads(static_cast<size_t>(std::clamp(config->poll.max_concurrency, 2, 8)));
+  // cpprest's pool exists only when cpprest is the transport (it starts its threads on first use).
+  if (config->http.transport == config::HttpTransport::kCpprest) {
+    InitializeIoThreads(static_cast<size_t>(std::clamp(config->poll.max_concurrency, 2, 8)));
+  }
   Daemon daemon(cl, std::move(*config), logger);
   return daemon.Run();
 }

@@ -25,11 +25,12 @@ using internal::Quote;
 constexpr std::array<std::string_view, 4> kAuthMethodNames = {"none", "token_file", "client_secret",
                                                               "managed_identity"};
 constexpr std::array<std::string_view, 3> kUseListNames = {"auto", "always", "never"};
+constexpr std::array<std::string_view, 2> kHttpTransportNames = {"cpprest", "curl"};
 constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 2> kKindNames = {"device", "update"};
 
 // Every key of the schema, for "did you mean" hints about a key written at the wrong level.
-constexpr std::array<std::string_view, 27> kAllPaths = {
+constexpr std::array<std::string_view, 29> kAllPaths = {
     "endpoint",
     "instance_id",
     "api_version",
@@ -53,6 +54,8 @@ constexpr std::array<std::string_view, 27> kAllPaths = {
     "storage",
     "storage.retention",
     "storage.max_errors_per_operation",
+    "http",
+    "http.transport",
     "database",
     "log_level",
     "watch",
@@ -277,11 +280,16 @@ void ReadStorage(const MapReader& top, Diagnostics& diag, StorageConfig& storage
   s.Int("max_errors_per_operation", storage.max_errors_per_operation, 1, kNoMax);
 }
 
+void ReadHttp(const MapReader& top, Diagnostics& diag, HttpConfig& http) {
+  MapReader h(diag, top.Get("http"), top.MarkOf("http"), "http", {"transport"});
+  if (auto i = h.Choice("transport", kHttpTransportNames)) http.transport = HttpTransport(*i);
+}
+
 void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem::path& base_dir,
                 Config& cfg, WatchItems& watch) {
   MapReader top(diag, root, root.Mark(), "",
-                {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "database",
-                 "log_level", "watch", "watch_file"});
+                {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "http",
+                 "database", "log_level", "watch", "watch_file"});
   if (!top.valid()) return;
   if (auto v = top.String("endpoint", Need::kRequired)) {
     if (auto url = internal::NormalizeBaseUrl(*v))
@@ -306,6 +314,7 @@ void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem
   ReadAuth(top, diag, base_dir, cfg.auth);
   ReadPoll(top, diag, cfg.poll);
   ReadStorage(top, diag, cfg.storage);
+  ReadHttp(top, diag, cfg.http);
   if (auto v = top.String("database")) cfg.database = Resolve(base_dir, *v);
   if (auto i = top.Choice("log_level", kLogLevels)) cfg.log_level = std::string(kLogLevels[*i]);
   ReadWatchList(diag, top.Get("watch"), "watch", watch);
@@ -333,6 +342,10 @@ Result<WatchItems> ParseWatchItems(const std::string& path, const std::string& c
 
 std::string_view AuthMethodName(AuthMethod method) {
   return kAuthMethodNames[static_cast<size_t>(method)];
+}
+
+std::string_view HttpTransportName(HttpTransport transport) {
+  return kHttpTransportNames[static_cast<size_t>(transport)];
 }
 
 std::string_view UseListName(UseList use_list) {

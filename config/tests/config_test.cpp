@@ -674,5 +674,18 @@ TEST(ShippedExamples, DocsExampleLoads) {
   EXPECT_FALSE(r->watch.empty());
 }
 
+TEST_F(LoadConfigTest, HttpTransportDefaultsToCpprestAndAcceptsCurl) {
+  EXPECT_EQ(Ok(kMinimal).http.transport, HttpTransport::kCpprest);
+  EXPECT_EQ(Ok(std::string(kMinimal) + "http:\n  transport: curl\n").http.transport,
+            HttpTransport::kCurl);
+  EXPECT_EQ(Ok(std::string(kMinimal) + "http:\n  transport: cpprest\n").http.transport,
+            HttpTransport::kCpprest);
+  EXPECT_THAT(Error(std::string(kMinimal) + "http:\n  transport: wget\n"),
+              HasSubstr("http.transport"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "transport: curl\n"),
+              HasSubstr("did you mean http.transport?"));
+  EXPECT_EQ(HttpTransportName(HttpTransport::kCurl), "curl");
+}
+
 }  // namespace
 }  // namespace adu::config

@@ -498,6 +498,37 @@ TEST_F(EngineTest, ListRunsStartOneIntervalApartHoweverLongARunTakes) {
   EXPECT_EQ(service.lists[4].at, clock.Now());
 }
 
+TEST_F(EngineTest, BackToBackListRunsDoNotHoldBackTheGetOfAnOperationThatLeftTheList) {
+  auto o = Options();
+  o.interval = 10s;
+  o.use_list = ListMode::kAlways;
+  Make(o, Watch(3));
+  auto page = [](int n, std::optional<std::string> next) {
+    ListOutcome out;
+    out.ok = true;
+    for (int i = 0; i < n; ++i) {
+      auto b = FakeService::Body("op" + std::to_string(i), "Running", "\"r\"");
+      out.items.push_back({b.operation, b.etag, b.body});
+    }
+    out.next_page = std::move(next);
+    return out;
+  };
+  engine->Step();
+  ASSERT_EQ(service.lists.size(), 1u);
+  service.AnswerList(0, page(3, std::nullopt));
+  RunFor(12s);  // the second run has started
+  ASSERT_EQ(service.lists.size(), 2u);
+  service.AnswerList(1, page(2, "/next?page=2"));  // op2 has left the in-flight list
+  RunFor(2s);
+  ASSERT_EQ(service.lists.size(), 3u);
+  clock.Advance(15s);  // a slow run: the next one starts at once
+  service.AnswerList(2, page(0, std::nullopt));
+  engine->Step();
+  ASSERT_EQ(service.lists.size(), 4u);  // a list run is under way again...
+  ASSERT_EQ(service.calls.size(), 1u);  // ...and op2's GET went out all the same
+  EXPECT_EQ(service.calls[0].key.id, "op2");
+}
+
 TEST_F(EngineTest, RunOnceReturnsAfterOnePollOfEachActiveOperation) {
   service.auto_answer = [](const FakeService::FetchCall& c) {
     return FakeService::Body(c.key.id, "Running", "\"x\"");

@@ -34,6 +34,15 @@ std::string_view AuthMethodName(AuthMethod method);
 enum class UseList { kAuto, kAlways, kNever };
 std::string_view UseListName(UseList use_list);  // "auto" | "always" | "never"
 
+// http.transport: the HTTP client library. cpprest is the default; curl (libcurl's multi
+// interface, one I/O thread) costs less CPU per poll (docs/performance.md).
+enum class HttpTransport { kCpprest, kCurl };
+std::string_view HttpTransportName(HttpTransport transport);  // "cpprest" | "curl"
+
+struct HttpConfig {
+  HttpTransport transport = HttpTransport::kCpprest;
+};
+
 struct AuthConfig {
   AuthMethod method = AuthMethod::kNone;
   std::string tenant_id;  // client_secret: required
@@ -77,6 +86,7 @@ struct Config {
   AuthConfig auth;
   PollConfig poll;
   StorageConfig storage;
+  HttpConfig http;
   std::string database = "/var/lib/adu-opwatch/operations.db";
   std::string log_level = "info";         // trace | debug | info | warn | error
   std::optional<std::string> watch_file;  // resolved against the config file's directory

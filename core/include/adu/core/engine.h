@@ -130,7 +130,8 @@ class Engine {
     bool page_in_flight = false;
     std::optional<std::string> next_page;
     std::set<std::string> seen;
-    MonoTime started{};  // when this run's first page went out
+    MonoTime started{};           // when this run's first page went out
+    bool completed_once = false;  // a run has finished: GETs no longer wait for runs
     MonoTime next_due{};
     int failures = 0;
   };
