@@ -1,12 +1,14 @@
 // LoadConfig and friends: the schema of adu-opwatch's configuration, walked with MapReader.
 #include "adu/config/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "files.h"
 #include "schema.h"
@@ -121,11 +123,48 @@ std::string DuplicateMessage(const OperationKey& key, const std::string& first,
          ") is listed twice: at " + first + " and at " + second;
 }
 
+// Records where each document starts, nothing else.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7's LoadAll() never returns (and allocates without bound) on some invalid input,
+// e.g. a document starting with "," (jbeder/yaml-cpp#1040, fixed upstream by #1319; found by the
+// config fuzz target). The parser then reports document after document at the same position, so
+// one cheap pass that stops there tells whether LoadAll() would terminate.
+bool ParserStalls(const std::string& content, Diagnostics& diag) {
+  std::istringstream in(content);
+  YAML::Parser parser(in);
+  DocumentStarts docs;
+  while (parser.HandleNextDocument(docs)) {
+    const size_t n = docs.starts.size();
+    if (n >= 2 && docs.starts[n - 1].pos == docs.starts[n - 2].pos) {
+      diag.Add(docs.starts[n - 1], "", "YAML syntax error: unexpected character");
+      return true;
+    }
+  }
+  return false;
+}
+
 // Parses one YAML document. False when it is not valid YAML (reported); `out` stays undefined
 // when the text holds no document at all.
 bool ParseDocument(const std::string& content, Diagnostics& diag, YAML::Node& out) {
   std::vector<YAML::Node> docs;
   try {
+    if (ParserStalls(content, diag)) return false;
     docs = YAML::LoadAll(content);
   } catch (const YAML::ParserException& e) {
     diag.Add(e.mark, "", "YAML syntax error: " + e.msg);
