@@ -185,6 +185,20 @@ TEST(HostileConfigTest, OperationIdsWithUrlMetacharactersOrThreeHundredCharacter
       config::LoadConfig(dir.Write("ok.yaml", ConfigWithWatch(std::string(256, 'a')))).ok());
 }
 
+// yaml-cpp 0.7's LoadAll() loops forever, allocating, on a document that starts with ","
+// (jbeder/yaml-cpp#1040; found by the config fuzz target): the loader must refuse it instead. A
+// regression hangs this test until ctest's timeout.
+TEST(HostileConfigTest, ALeadingCommaIsASyntaxErrorNotAHang) {
+  TempDir dir;
+  for (const std::string text : {",", ",x\n", ",\x89", "- a\n,\n"}) {
+    const auto config = config::LoadConfig(dir.Write("c.yaml", text));
+    ASSERT_FALSE(config.ok());
+    const auto watch = config::LoadWatchFile(dir.Write("w.yaml", text));
+    ASSERT_FALSE(watch.ok());
+    EXPECT_THAT(watch.error(), HasSubstr("w.yaml:"));
+  }
+}
+
 // --- clock ---
 
 TEST(ClockJumpTest, WallClockGoingBackHoursNeverStallsTheScheduleTimersAreMonotonic) {
