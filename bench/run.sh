@@ -26,12 +26,14 @@ cc -O2 -Wall -o "$OUT/curl_loop" "$ROOT/bench/curl_loop.c" -lcurl
 
 export ADU_OPWATCH="$BUILD/daemon/adu-opwatch"
 export ADU_EMULATOR="$BUILD/tests/emulator/adu-emulator"
+# Debian's python3: python3-matplotlib is installed for it (another python3 may come first in PATH).
+PY=/usr/bin/python3
 export PYTHONPATH="$ROOT/bench"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$(date +%s)
-python3 "$ROOT/bench/b1.py" --out "$OUT/b1.json" --sizes "${BENCH_B1_SIZES:-100,1000,5000}"
-python3 "$ROOT/bench/b2.py" --out "$OUT/b2.json" --curl-loop "$OUT/curl_loop"
+"$PY" "$ROOT/bench/b1.py" --out "$OUT/b1.json" --sizes "${BENCH_B1_SIZES:-100,1000,5000}"
+"$PY" "$ROOT/bench/b2.py" --out "$OUT/b2.json" --curl-loop "$OUT/curl_loop"
 t1=$(date +%s)
-python3 "$ROOT/bench/report.py" --b1 "$OUT/b1.json" --b2 "$OUT/b2.json" --root "$ROOT" \
+"$PY" "$ROOT/bench/report.py" --b1 "$OUT/b1.json" --b2 "$OUT/b2.json" --root "$ROOT" \
   --started "$started" --seconds $((t1 - t0))
 echo "wrote $ROOT/docs/performance.md and $ROOT/docs/performance-b1.png (results in $OUT)"

@@ -231,16 +231,18 @@ MonoTime Engine::Step() {
 
 void Engine::Dispatch(MonoTime now) {
   const auto cap = static_cast<size_t>(std::max(1, options_.max_concurrency));
+  std::vector<Op*> ready;  // pointers: ops_ is a map, stable while nothing is erased
   while (in_flight_ < cap) {
-    std::vector<OperationKey> ready;
+    ready.clear();
     for (const auto& [due, key] : schedule_) {
       if (due > now || ready.size() >= cap - in_flight_) break;
-      if (!BlockedByList(ops_.at(key))) ready.push_back(key);
+      Op& op = ops_.at(key);
+      if (!BlockedByList(op)) ready.push_back(&op);
     }
     if (ready.empty()) return;
-    for (const auto& key : ready) {
+    for (Op* op : ready) {
       if (!get_budget_.TryAcquire(now)) return;
-      StartFetch(ops_.at(key), now);
+      StartFetch(*op, now);
     }
   }
 }
@@ -307,15 +309,19 @@ void Engine::OnFetch(const OperationKey& key, FetchOutcome outcome) {
   switch (outcome.type) {
     case FetchOutcome::Type::kBody:
       if (!op.etag.empty() && outcome.etag == op.etag) {
-        ScopedLogFields fields(FieldsFor(op.key));
-        log_->debug("operation {} ({}): unchanged (same etag)", op.key.id, KindName(op.key.kind));
+        if (log_->should_log(spdlog::level::debug)) {
+          ScopedLogFields fields(FieldsFor(op.key));
+          log_->debug("operation {} ({}): unchanged (same etag)", op.key.id, KindName(op.key.kind));
+        }
       } else {
         type = PollRecord::Type::kSnapshot;
         snapshot = ApplyBody(op, outcome.operation, outcome.etag, outcome.body, wall);
       }
       [[fallthrough]];
     case FetchOutcome::Type::kNotModified:
-      if (outcome.type == FetchOutcome::Type::kNotModified) {
+      // The 304 path is the hot one: no log fields built unless debug is on.
+      if (outcome.type == FetchOutcome::Type::kNotModified &&
+          log_->should_log(spdlog::level::debug)) {
         ScopedLogFields fields(FieldsFor(op.key));
         log_->debug("operation {} ({}): not modified", op.key.id, KindName(op.key.kind));
       }
