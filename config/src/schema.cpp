@@ -64,7 +64,22 @@ void Diagnostics::Add(const YAML::Mark& mark, std::string_view key_path, std::st
     text += ": ";
   }
   text += message;
-  errors_.push_back({line, column, errors_.size(), std::move(text)});
+  // One line whatever the parts hold: yaml-cpp's own messages quote the offending character raw
+  // ("unknown escape character: " + a newline; found by the config fuzz target), and a file
+  // name may hold control characters too.
+  std::string one_line;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7f) {
+      one_line += ch;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      one_line += "\\x";
+      one_line += kHex[c >> 4];
+      one_line += kHex[c & 0xf];
+    }
+  }
+  errors_.push_back({line, column, errors_.size(), std::move(one_line)});
 }
 
 Status Diagnostics::First() const {

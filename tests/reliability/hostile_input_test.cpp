@@ -199,6 +199,16 @@ TEST(HostileConfigTest, ALeadingCommaIsASyntaxErrorNotAHang) {
   }
 }
 
+// yaml-cpp quotes the offending character raw in some messages ("unknown escape character: "
+// followed by a newline; found by the config fuzz target). The error is still one line.
+TEST(HostileConfigTest, AYamlErrorQuotingARawNewlineStaysOneLine) {
+  TempDir dir;
+  const auto config = config::LoadConfig(dir.Write("c.yaml", std::string("4*\0\n", 4)));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().find('\n'), std::string::npos) << config.error();
+  EXPECT_THAT(config.error(), HasSubstr("c.yaml:2:1: YAML syntax error"));
+}
+
 // --- clock ---
 
 TEST(ClockJumpTest, WallClockGoingBackHoursNeverStallsTheScheduleTimersAreMonotonic) {
