@@ -169,7 +169,7 @@ std::string ConfigWithWatch(const std::string& id) {
 
 TEST(HostileConfigTest, OperationIdsWithUrlMetacharactersOrThreeHundredCharactersAreRefused) {
   TempDir dir;
-  for (const std::string id :
+  for (const std::string& id :
        {std::string(300, 'a'), std::string("a/../../b"), std::string("a?api-version=x"),
         std::string("a#frag"), std::string("a%2F..%2Fb"), std::string("a b"),
         std::string("a&filter=x"), std::string("http://evil.example/x"), std::string("a\\b")}) {
