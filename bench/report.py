@@ -82,13 +82,14 @@ def main():
     ap.add_argument("--b1", required=True)
     ap.add_argument("--b2", required=True)
     ap.add_argument("--root", required=True)
-    ap.add_argument("--started", required=True)
-    ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--meta", required=True)  # {"started": ..., "seconds": ...} from run.sh
     args = ap.parse_args()
     with open(args.b1) as f:
         b1 = json.load(f)
     with open(args.b2) as f:
         b2 = json.load(f)
+    with open(args.meta) as f:
+        meta = json.load(f)
     png = os.path.join(args.root, "docs", "performance-b1.png")
     plot(b1, png)
 
@@ -101,10 +102,10 @@ def main():
     L.append("| | |")
     L.append("| --- | --- |")
     L.append(f"| machine | {machine()} |")
-    L.append(f"| date | {args.started} |")
+    L.append(f"| date | {meta['started']} |")
     L.append(f"| commit | {git_commit(args.root)} |")
     L.append("| build | Release (`build-perf-rel`); B1 with the default HTTP transport (cpprest) |")
-    L.append(f"| run time | {args.seconds / 60:.1f} min |")
+    L.append(f"| run time | {meta['seconds'] / 60:.1f} min |")
     L.append("")
     L.append("The machine is shared with other builds: CPU time per poll does not depend on that, "
              "wall-clock latencies somewhat do, so each row gives the load average (1, 5, 15 min) "
@@ -142,6 +143,21 @@ def main():
                  f"{fmt(r['list_per_change'], 2)} | {r['throttled']} | {r['loadavg']} |")
     L.append("")
     L.append("![B1 latency against N](performance-b1.png)")
+    L.append("")
+    per_min = b1["list_limit"] * b1["page_size"] + b1["get_limit"]
+    L.append(f"What the limits allow: with list pages of {b1['page_size']}, the two budgets "
+             f"observe at most {b1['list_limit']} x {b1['page_size']} + {b1['get_limit']} = "
+             f"{per_min:,} operations per minute. A change waits for its operation's next "
+             f"observation, so p99 cannot be much below the longer of `poll.interval` and the time it takes to observe all N once:")
+    L.append("")
+    L.append("| N | full pass with lists + GETs | full pass with GETs only |")
+    L.append("| ---: | ---: | ---: |")
+    for n in sorted({r["n"] for r in b1["runs"]}):
+        L.append(f"| {n:,} | {60.0 * n / per_min:.1f} s | {60.0 * n / b1['get_limit']:.1f} s |")
+    L.append("")
+    need = (5000 - b1["get_limit"]) / b1["list_limit"]
+    L.append(f"At N = 5,000 a p99 of {2 * b1['interval_s']:.0f} s would need pages of at least "
+             f"{need:.0f} operations (the service's page size is not documented).")
     L.append("")
 
     # ---- B2
