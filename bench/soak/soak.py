@@ -84,7 +84,7 @@ def main():
           request_timeout: 2s
           backoff_max: 30s
           max_concurrency: 8
-          requests_per_minute: 4000
+          requests_per_minute: 10000
           use_list: never
         """, watch_yaml="".join(f"  - soak-{i}\n" for i in range(args.ops)))
     env = {}
