@@ -107,9 +107,11 @@ def main():
     L.append("| build | Release (`build-perf-rel`); B1 with the default HTTP transport (cpprest) |")
     L.append(f"| run time | {meta['seconds'] / 60:.1f} min |")
     L.append("")
-    L.append("The machine is shared with other builds: CPU time per poll does not depend on that, "
-             "wall-clock latencies somewhat do, so each row gives the load average (1, 5, 15 min) "
-             "at its end.")
+    L.append("The machine is shared with other builds. Wall-clock latencies depend on that, so "
+             "each row gives the load average (1, 5, 15 min) at its end. CPU time per poll depends "
+             "on it less, but still moves by a third or so between runs on this VM (caches, "
+             "clock, steal), for the references as much as for the daemon: compare the ratios, "
+             "which are measured side by side in one run.")
     L.append("")
 
     # ---- B1
