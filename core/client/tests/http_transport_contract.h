@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "adu/client/device_update_client.h"
@@ -25,6 +26,8 @@ struct TransportUnderTest {
   // just after our callback ran, so not every request reuses one; libcurl's cache always does.
   int max_connections_for_11_requests = 1;
 };
+
+inline void PrintTo(const TransportUnderTest& t, std::ostream* os) { *os << t.name; }
 
 inline std::string TransportName(const ::testing::TestParamInfo<TransportUnderTest>& info) {
   return info.param.name;
