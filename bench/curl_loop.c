@@ -13,12 +13,12 @@
 #include <sys/resource.h>
 
 struct buf {
-  char *data;
+  char* data;
   size_t len, cap;
 };
 
-static size_t on_body(char *p, size_t size, size_t n, void *u) {
-  struct buf *b = u;
+static size_t on_body(char* p, size_t size, size_t n, void* u) {
+  struct buf* b = u;
   size_t add = size * n;
   if (b->len + add + 1 > b->cap) {
     b->cap = (b->len + add + 1) * 2;
@@ -32,7 +32,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *u) {
 
 static char current_etag[512];
 
-static size_t on_header(char *p, size_t size, size_t n, void *u) {
+static size_t on_header(char* p, size_t size, size_t n, void* u) {
   (void)u;
   size_t len = size * n;
   if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
@@ -49,10 +49,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *u) {
 static double cpu_now(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 6) {
     fprintf(stderr, "usage: %s BASE_URL INSTANCE SEED COUNT ROUNDS\n", argv[0]);
     return 2;
@@ -60,9 +61,9 @@ int main(int argc, char **argv) {
   const char *base = argv[1], *instance = argv[2];
   unsigned seed = (unsigned)strtoul(argv[3], NULL, 0);
   int count = atoi(argv[4]), rounds = atoi(argv[5]);
-  char **etags = calloc((size_t)count, sizeof *etags);
+  char** etags = calloc((size_t)count, sizeof *etags);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  CURL *h = curl_easy_init();
+  CURL* h = curl_easy_init();
   struct buf body = {0};
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
@@ -78,9 +79,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < count; ++i) {
       char url[512], inm[600];
       snprintf(url, sizeof url,
-               "%s/deviceUpdate/%s/management/operations/%08x-0000-4000-8000-%012x?api-version=2022-10-01",
+               "%s/deviceUpdate/%s/management/operations/"
+               "%08x-0000-4000-8000-%012x?api-version=2022-10-01",
                base, instance, seed, (unsigned)i);
-      struct curl_slist *hdrs = NULL;
+      struct curl_slist* hdrs = NULL;
       if (etags[i]) {
         snprintf(inm, sizeof inm, "If-None-Match: %s", etags[i]);
         hdrs = curl_slist_append(hdrs, inm);
@@ -110,8 +112,9 @@ int main(int argc, char **argv) {
     }
   }
   double cpu = cpu_now() - cpu0;
-  printf("{\"requests\": %ld, \"cpu_s\": %.6f, \"ok\": %ld, \"not_modified\": %ld, \"failed\": %ld}\n",
-         requests, cpu, ok, not_modified, failed);
+  printf(
+      "{\"requests\": %ld, \"cpu_s\": %.6f, \"ok\": %ld, \"not_modified\": %ld, \"failed\": %ld}\n",
+      requests, cpu, ok, not_modified, failed);
   curl_easy_cleanup(h);
   curl_global_cleanup();
   return failed ? 1 : 0;

@@ -26,8 +26,8 @@ void Notifier::Ready() const { Send("READY=1"); }
 void Notifier::Reloading() const {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  const uint64_t usec = static_cast<uint64_t>(ts.tv_sec) * 1000000u +
-                        static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  const uint64_t usec =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
   Send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
