@@ -486,9 +486,9 @@ int RunDaemon(const CommandLine& cl) {
   auto logger = MakeLogger(cl);
   logger->set_level(LevelOf(cl.log_level.value_or(config->log_level)));
   // cpprest's pool exists only when cpprest is the transport (it starts its threads on first use).
-  if (config->http.transport == config::HttpTransport::kCpprest) {
-    InitializeIoThreads(static_cast<size_t>(std::clamp(config->poll.max_concurrency, 2, 8)));
-  }
+  // One I/O thread: plenty for a few requests in flight, and it serialises cpprest's socket
+  // closes with its reads (see CancelOnIoThread in core/client/src/cpprest_http_client.cpp).
+  if (config->http.transport == config::HttpTransport::kCpprest) InitializeIoThreads(1);
   Daemon daemon(cl, std::move(*config), logger);
   return daemon.Run();
 }

@@ -2,6 +2,7 @@
 #include "adu/client/cpprest_http_client.h"
 
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -17,6 +18,15 @@
 
 namespace adu::client {
 namespace {
+
+// cpprest closes the socket from the thread that cancels, while a composed asio read may be
+// starting its next step on an I/O thread: a race inside cpprest (its issue #1547: SIGSEGV in
+// epoll_reactor::start_op on a closed descriptor; seen here under ThreadSanitizer on a deadline).
+// So cancellation always runs as a handler on cpprest's I/O service, which the daemon gives one
+// thread (InitializeIoThreads): there it is serialised with every read and write step.
+void CancelOnIoThread(const pplx::cancellation_token_source& cts) {
+  crossplat::threadpool::shared_instance().service().post([cts]() { cts.cancel(); });
+}
 
 namespace http = web::http;
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -115,7 +125,7 @@ class State {
       }
     }
     cv_.notify_all();
-    for (auto& call : calls) call->cts.cancel();
+    for (auto& call : calls) CancelOnIoThread(call->cts);
   }
 
   // Timer thread: delivers deadlines and cancellations. Sleeps until the earliest deadline.
@@ -136,7 +146,7 @@ class State {
       if (it == in_flight_.end()) continue;
       auto call = it->second;
       lock.unlock();
-      call->cts.cancel();  // aborts the connection; cpprest's chain then ends on its own
+      CancelOnIoThread(call->cts);  // aborts the connection; cpprest's chain then ends on its own
       if (call->cancelled) {
         Finish(call, TransportError{TransportErrorKind::kCancelled, "cancelled"});
       } else {
@@ -290,7 +300,7 @@ class CpprestHttpClient final : public HttpClient {
             }
             if (resp.headers().content_length() > call->max_body) {
               call->too_large = true;
-              call->cts.cancel();  // drop the connection instead of reading the body
+              call->cts.cancel();  // on the I/O thread already: drop the connection, skip the body
               throw std::length_error("response body too large");
             }
             return resp.extract_vector();

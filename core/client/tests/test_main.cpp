@@ -3,7 +3,7 @@
 #include <pplx/threadpool.h>
 
 int main(int argc, char** argv) {
-  crossplat::threadpool::initialize_with_threads(4);
+  crossplat::threadpool::initialize_with_threads(1);  // as the daemon does
   testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

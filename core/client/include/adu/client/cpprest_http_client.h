@@ -16,7 +16,8 @@
 //
 // cpprest's thread pool must be sized by the program
 // (crossplat::threadpool::initialize_with_threads) before the first request; this library never
-// does it.
+// does it. Give it ONE thread: cancellation (deadline, CancelAll) is posted to that I/O service so
+// cpprest's socket close never races a read step on another I/O thread (cpprest issue #1547).
 #pragma once
 
 #include <chrono>
