@@ -227,13 +227,9 @@ class CpprestHttpClient final : public HttpClient {
   }
 
   void Send(HttpRequest request, DoneCallback done) override {
-    for (const auto& [name, value] : request.headers) {
-      if (name.empty() || !IsSafeHeaderText(name) || !IsSafeHeaderText(value) ||
-          name.find_first_of(" :\t") != std::string::npos) {
-        done(Refused("header '" + (IsSafeHeaderText(name) ? name : std::string("?")) +
-                     "' has an invalid name or a CR/LF/NUL in its value"));
-        return;
-      }
+    if (auto why = UnsafeHeaderReason(request.headers)) {
+      done(Refused(std::move(*why)));
+      return;
     }
     if (!IsSafeHeaderText(request.url) || !IsSafeHeaderText(request.method)) {
       done(Refused("CR/LF/NUL in the URL or method"));

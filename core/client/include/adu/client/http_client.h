@@ -64,4 +64,9 @@ class HttpClient {
 // True when `s` is safe in a header: no CR, LF or NUL (header injection / request splitting).
 bool IsSafeHeaderText(std::string_view s);
 
+// Why `headers` must not be sent (an empty name, a space or colon in a name, CR/LF/NUL anywhere),
+// or nullopt when every header is safe. Every transport checks this before sending anything.
+std::optional<std::string> UnsafeHeaderReason(
+    const std::vector<std::pair<std::string, std::string>>& headers);
+
 }  // namespace adu::client
