@@ -31,6 +31,7 @@
 #include "adu/client/none_token_provider.h"
 #include "adu/config/config.h"
 #include "adu/core/engine.h"
+#include "adu/core/file_util.h"
 #include "adu/core/store_writer.h"
 #include "adu/storage/sqlite_store.h"
 #include "adu/systemd/journal_sink.h"
@@ -117,30 +118,6 @@ std::string StatusLine(const EngineStats& s, MonoTime now) {
   line += "; " + std::to_string(s.errors_last_hour) + " errors in the last hour";
   if (s.list_mode) line += "; list-based refresh";
   return line;
-}
-
-// Identity of a file's current content, for change detection without inotify.
-struct FileStamp {
-  bool exists = false;
-  ino_t ino = 0;
-  off_t size = 0;
-  timespec mtime{};
-  bool operator==(const FileStamp& o) const {
-    return exists == o.exists && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
-           mtime.tv_nsec == o.mtime.tv_nsec;
-  }
-};
-
-FileStamp StampOf(const std::string& path) {
-  struct stat st {};
-  FileStamp s;
-  if (::stat(path.c_str(), &st) == 0) {
-    s.exists = true;
-    s.ino = st.st_ino;
-    s.size = st.st_size;
-    s.mtime = st.st_mtim;
-  }
-  return s;
 }
 
 // Test hook for the watchdog test: while this file exists the engine thread is held, as a
@@ -233,6 +210,7 @@ Status Daemon::Open() {
   co.instance_id = config_.instance_id;
   co.api_version = config_.api_version;
   co.request_timeout = config_.poll.request_timeout;
+  co.logger = log_;
   service_ = std::make_unique<client::DeviceUpdateClient>(co, *http_, *tokens_);
 
   writer_ = std::make_unique<StoreWriter>(*store_, SystemClock(), log_);
@@ -487,8 +465,10 @@ int RunDaemon(const CommandLine& cl) {
   logger->set_level(LevelOf(cl.log_level.value_or(config->log_level)));
   // cpprest's pool exists only when cpprest is the transport (it starts its threads on first use).
   // One I/O thread: plenty for a few requests in flight, and it serialises cpprest's socket
-  // closes with its reads (see CancelOnIoThread in core/client/src/cpprest_http_client.cpp).
-  if (config->http.transport == config::HttpTransport::kCpprest) InitializeIoThreads(1);
+  // closes with its reads (see CancelOnIoThread in core/client/http/cpprest/src/).
+  if (config->http.transport == config::HttpTransport::kCpprest) {
+    client::InitializeCpprestIoThreads(1);
+  }
   Daemon daemon(cl, std::move(*config), logger);
   return daemon.Run();
 }

@@ -6,9 +6,11 @@
 #include <string>
 
 #include "adu/config/config.h"
-#include "temp_dir.h"
+#include "adu/testing/temp_dir.h"
 
 namespace adu::config::testing {
+
+using adu::testing::TempDir;  // tests/support
 
 // The smallest valid configuration (4 lines).
 inline constexpr const char* kMinimal =

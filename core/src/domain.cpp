@@ -4,15 +4,10 @@
 #include <array>
 #include <cctype>
 
+#include "adu/core/text.h"
+
 namespace adu {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 template <typename Enum, size_t N>
 std::optional<Enum> Lookup(const std::array<std::string_view, N>& names, std::string_view name) {

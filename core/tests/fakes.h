@@ -1,8 +1,8 @@
-// Hermetic stand-ins for the engine's seams: a hand-driven clock, a service whose requests the
-// test answers, an in-memory store, and a logger that keeps every line.
+// Hermetic stand-ins for the engine's seams: a service whose requests the test answers and an
+// in-memory store; the hand-driven clock and the logger that keeps every line are the shared
+// test support's (tests/support).
 #pragma once
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <deque>
@@ -15,23 +15,10 @@
 #include "adu/core/clock.h"
 #include "adu/core/operation_service.h"
 #include "adu/core/store.h"
+#include "adu/testing/fake_clock.h"   // FakeClock
+#include "adu/testing/log_capture.h"  // CaptureSink, CaptureLogger
 
 namespace adu::testing {
-
-class FakeClock final : public Clock {
- public:
-  MonoTime Now() const override { return mono_; }
-  WallTime WallNow() const override { return wall_; }
-  void Advance(Duration d) {
-    mono_ += d;
-    wall_ += d;
-  }
-  void SetWall(WallTime t) { wall_ = t; }
-
- private:
-  MonoTime mono_ = MonoTime{} + std::chrono::hours(1000);
-  WallTime wall_ = WallTime{} + std::chrono::hours(24 * 365 * 56);
-};
 
 class FakeService final : public OperationService {
  public:
@@ -154,41 +141,5 @@ class FakeStore final : public Store {
   bool fail_writes = false;
   int write_calls = 0;
 };
-
-// Keeps every formatted line, spdlog-style: the base sink takes the lock for us.
-class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  struct Line {
-    spdlog::level::level_enum level;
-    std::string text;
-  };
-  std::vector<Line> Lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-  std::vector<std::string> AtLevel(spdlog::level::level_enum level) {
-    std::vector<std::string> out;
-    for (const auto& l : Lines()) {
-      if (l.level == level) out.push_back(l.text);
-    }
-    return out;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    lines_.push_back({msg.level, std::string(msg.payload.begin(), msg.payload.end())});
-  }
-  void flush_() override {}
-
- private:
-  std::vector<Line> lines_;
-};
-
-inline std::shared_ptr<spdlog::logger> CaptureLogger(std::shared_ptr<CaptureSink>& sink) {
-  sink = std::make_shared<CaptureSink>();
-  auto logger = std::make_shared<spdlog::logger>("test", sink);
-  logger->set_level(spdlog::level::trace);
-  return logger;
-}
 
 }  // namespace adu::testing

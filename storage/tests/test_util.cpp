@@ -1,30 +1,13 @@
 #include "test_util.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "adu/core/time_format.h"
 
 namespace adu::storage::testing {
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/adu-storage-XXXXXX";
-  char* p = ::mkdtemp(tmpl.data());
-  if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = p;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::add, ec);
-  std::filesystem::remove_all(path_, ec);
-}
 
 WallTime T(double seconds) {
   static const WallTime base = *ParseTimestamp("2026-11-27T08:00:00.000Z");

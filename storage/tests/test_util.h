@@ -1,4 +1,5 @@
-// Shared helpers for the storage tests: temp dirs, record builders, raw SQLite access.
+// Shared helpers for the storage tests: record builders, raw SQLite access (the scratch directory
+// is the shared test support's TempDir).
 #pragma once
 
 #include <sqlite3.h>
@@ -9,22 +10,11 @@
 #include <vector>
 
 #include "adu/core/store.h"
+#include "adu/testing/temp_dir.h"
 
 namespace adu::storage::testing {
 
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using adu::testing::TempDir;  // tests/support
 
 // 2026-11-27T08:00:00.000Z plus `seconds`.
 WallTime T(double seconds = 0);

@@ -20,7 +20,8 @@
 #include "adu/client/none_token_provider.h"
 #include "adu/config/config.h"
 #include "adu/core/engine.h"
-#include "fakes.h"  // core/tests: FakeClock, FakeService, FakeStore, CaptureLogger
+#include "adu/testing/temp_dir.h"
+#include "fakes.h"  // core/tests: FakeService, FakeStore (+ FakeClock, CaptureLogger)
 
 namespace adu {
 namespace {
@@ -146,20 +147,7 @@ TEST_F(HostileResponseTest, TenYearRetryAfterIsClampedNegativeAndGarbageIgnored)
 
 // --- config ---
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "adu-rel-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const auto p = path / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::filesystem::path path;
-};
+using adu::testing::TempDir;  // tests/support
 
 std::string ConfigWithWatch(const std::string& id) {
   return "endpoint: https://contoso.api.adu.microsoft.com\ninstance_id: blue\nauth: {method: "

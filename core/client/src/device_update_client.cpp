@@ -21,7 +21,8 @@ struct DeviceUpdateClient::Impl {
       : options(std::move(o)),
         http(h),
         tokens(t),
-        clock(options.clock != nullptr ? *options.clock : SystemClock()) {
+        clock(options.clock != nullptr ? *options.clock : SystemClock()),
+        log(options.logger != nullptr ? options.logger : spdlog::default_logger()) {
     std::string raw = options.endpoint;
     while (!raw.empty() && raw.back() == '/') raw.pop_back();
     if (raw.find("://") == std::string::npos) raw = "https://" + raw;
@@ -36,6 +37,7 @@ struct DeviceUpdateClient::Impl {
   HttpClient& http;
   TokenProvider& tokens;
   const Clock& clock;
+  const std::shared_ptr<spdlog::logger> log;
   std::string origin;  // scheme://host[:port], normalised
   // Bumped by CancelAll(): a request still waiting for its token when this changes is not sent.
   std::atomic<uint64_t> cancel_epoch{0};
@@ -252,12 +254,12 @@ ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> ans
     return out;
   }
   for (const auto& why : page->skipped) {
-    spdlog::warn("list of {} operations: skipped an undecodable item ({})", KindName(kind), why);
+    impl.log->warn("list of {} operations: skipped an undecodable item ({})", KindName(kind), why);
   }
   std::erase_if(page->items, [&](const ListOutcome::Item& item) {
     if (UsableEtag(item.etag)) return false;
-    spdlog::warn("list of {} operations: skipped {}: unusable ETag", KindName(kind),
-                 item.operation.operation_id.substr(0, 256));
+    impl.log->warn("list of {} operations: skipped {}: unusable ETag", KindName(kind),
+                   item.operation.operation_id.substr(0, 256));
     return true;
   });
   out.ok = true;

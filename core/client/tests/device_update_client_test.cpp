@@ -1,9 +1,11 @@
 #include "adu/client/device_update_client.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include "adu/client/none_token_provider.h"
 #include "adu/core/time_format.h"
+#include "adu/testing/log_capture.h"
 #include "fakes.h"
 
 namespace adu::client {
@@ -20,7 +22,7 @@ constexpr char kOpBody[] =
 
 class ClientTest : public ::testing::Test {
  protected:
-  ClientTest() { clock.wall = *ParseTimestamp("1994-11-06T08:49:00Z"); }
+  ClientTest() { clock.SetWall(*ParseTimestamp("1994-11-06T08:49:00Z")); }
 
   ClientOptions Options() {
     ClientOptions o;
@@ -460,6 +462,33 @@ TEST(NoneTokenProvider, YieldsNoToken) {
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok());
   EXPECT_FALSE(got->value().has_value());
+}
+
+// The client logs through the logger it is given (the daemon's, with the journal sink and the
+// configured level), never through spdlog's global default logger.
+TEST_F(ClientTest, LogsSkippedListItemsThroughTheInjectedLogger) {
+  std::shared_ptr<adu::testing::CaptureSink> injected;
+  std::shared_ptr<adu::testing::CaptureSink> global;
+  const auto previous_default = spdlog::default_logger();
+  spdlog::set_default_logger(adu::testing::CaptureLogger(global));
+  auto o = Options();
+  o.logger = adu::testing::CaptureLogger(injected);
+  DeviceUpdateClient c(o, http, tokens);
+  http.EnqueueResponse(
+      200,
+      std::string(R"({"value":[{"status":"Running"},)") + kOpBody +
+          R"(,{"operationId":"op-2","status":"Running","lastActionDateTime":"2026-01-01T00:00:01Z",)"
+          R"("createdDateTime":"2026-01-01T00:00:00Z","etag":"\"a\nb\""}]})");
+  c.ListInFlight(OperationKind::kDevice, std::nullopt, [](auto&&) {});
+  spdlog::set_default_logger(previous_default);
+
+  const auto warnings = injected->AtLevel(spdlog::level::warn);
+  ASSERT_EQ(warnings.size(), 2u) << injected->Text();
+  EXPECT_NE(warnings[0].find("list of device operations: skipped an undecodable item (item 0"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_EQ(warnings[1], "list of device operations: skipped op-2: unusable ETag");
+  EXPECT_EQ(global->Text(), "");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "adu/core/text.h"
 #include "json_writer.h"
 
 namespace adu::emulator::detail {
@@ -17,17 +18,6 @@ constexpr std::string_view kScope = "https://api.adu.microsoft.com/.default";
 constexpr std::string_view kResource = "https://api.adu.microsoft.com/";
 constexpr std::string_view kInFlightFilter = "status eq 'NotStarted' or status eq 'Running'";
 constexpr std::string_view kNoNotModifiedVersion = "2026-06-01";
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool InFlight(std::string_view status) { return status != "Succeeded" && status != "Failed"; }
 
@@ -110,7 +100,7 @@ std::string KindText(OperationKind k) { return k == OperationKind::kDevice ? "de
 
 const std::string* HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (IEquals(k, name)) return &v;
+    if (EqualsIgnoreCase(k, name)) return &v;
   }
   return nullptr;
 }
@@ -313,7 +303,8 @@ bool Model::Admit(std::deque<MonoTime>& window, int limit, int* retry_after) {
 
 bool Model::BearerOk(const HttpRequest& req) {
   const std::string* auth = req.Header("Authorization");
-  if (!auth || auth->size() < 7 || !IEquals(std::string_view(*auth).substr(0, 7), "Bearer ")) {
+  if (!auth || auth->size() < 7 ||
+      !EqualsIgnoreCase(std::string_view(*auth).substr(0, 7), "Bearer ")) {
     return false;
   }
   const std::string token = auth->substr(7);
@@ -576,7 +567,7 @@ HttpResponse Model::HandleList(OperationKind kind, const std::map<std::string, s
   std::string filter_raw;
   if (const auto f = query.find("filter"); f != query.end()) {
     filter_raw = f->second;
-    if (!IEquals(CollapseSpaces(f->second), kInFlightFilter)) {
+    if (!EqualsIgnoreCase(CollapseSpaces(f->second), kInFlightFilter)) {
       return Json(400, ErrorBody("BadRequest", "Invalid filter '" + f->second +
                                                    "'. Only \"status eq 'NotStarted' or status "
                                                    "eq 'Running'\" is supported."));
@@ -765,7 +756,7 @@ HttpResponse Model::HandleImdsToken(const HttpRequest& req,
   };
   if (req.method != "GET") return fail("invalid_request", "Only GET is supported");
   const std::string* metadata = req.Header("Metadata");
-  if (!metadata || !IEquals(*metadata, "true")) {
+  if (!metadata || !EqualsIgnoreCase(*metadata, "true")) {
     return fail("invalid_request", "Required metadata header not specified");
   }
   const auto version = query.find("api-version");

@@ -21,6 +21,7 @@
 #include <thread>
 #include <tuple>
 
+#include "adu/testing/fake_clock.h"
 #include "raw_http.h"
 
 extern char** environ;
@@ -34,25 +35,7 @@ using testing::Post;
 using testing::RawConnection;
 using testing::RawResponse;
 
-class FakeClock : public Clock {
- public:
-  MonoTime Now() const override {
-    std::lock_guard l(mu_);
-    return MonoTime{} + std::chrono::hours(1000) + offset_;
-  }
-  WallTime WallNow() const override {
-    std::lock_guard l(mu_);
-    return WallTime{} + std::chrono::hours(24 * 365 * 56) + offset_;
-  }
-  void Advance(std::chrono::milliseconds d) {
-    std::lock_guard l(mu_);
-    offset_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::chrono::milliseconds offset_{0};
-};
+using adu::testing::FakeClock;  // tests/support
 
 constexpr const char* kOp1 = "8f1d2c3e-0000-4000-8000-000000000001";
 

@@ -13,26 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "adu/core/text.h"
 #include "url.h"
 
 namespace adu::client {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) {
-    --e;
-  }
-  return std::string(s.substr(b, e - b));
-}
 
 TransportError Refused(std::string why) {
   return TransportError{TransportErrorKind::kNetwork, "request refused: " + std::move(why)};
@@ -67,7 +52,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear();  // a new response (after a 1xx): keep only the final one's
   } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-    t->response.headers.emplace_back(Trim(line.substr(0, colon)), Trim(line.substr(colon + 1)));
+    t->response.headers.emplace_back(std::string(TrimSpace(line.substr(0, colon))),
+                                     std::string(TrimSpace(line.substr(colon + 1))));
   }
   return size * n;
 }

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "adu/core/text.h"
 #include "url.h"
 
 namespace adu::client {
@@ -197,13 +198,6 @@ class State {
 
 TransportError Refused(std::string why) {
   return TransportError{TransportErrorKind::kNetwork, "request refused: " + std::move(why)};
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 class CpprestHttpClient final : public HttpClient {

@@ -14,13 +14,14 @@
 //   to finish, then destroys the cpprest clients. If the wait expires, the internals are leaked on
 //   purpose rather than destroyed under a running continuation.
 //
-// cpprest's thread pool must be sized by the program
-// (crossplat::threadpool::initialize_with_threads) before the first request; this library never
-// does it. Give it ONE thread: cancellation (deadline, CancelAll) is posted to that I/O service so
-// cpprest's socket close never races a read step on another I/O thread (cpprest issue #1547).
+// cpprest's thread pool must be sized by the program (InitializeCpprestIoThreads below) before the
+// first request; MakeCpprestHttpClient never does it. Give it ONE thread: cancellation (deadline,
+// CancelAll) is posted to that I/O service so cpprest's socket close never races a read step on
+// another I/O thread (cpprest issue #1547).
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -37,5 +38,9 @@ struct CpprestOptions {
 };
 
 std::unique_ptr<HttpClient> MakeCpprestHttpClient(const CpprestOptions& options);
+
+// Sizes cpprest's process-wide I/O thread pool (crossplat::threadpool). Call once, first thing in
+// main and before any cpprest use (cpprest starts the pool on first use and then ignores this).
+void InitializeCpprestIoThreads(size_t threads);
 
 }  // namespace adu::client
