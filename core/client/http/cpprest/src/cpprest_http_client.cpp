@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -221,20 +222,11 @@ class CpprestHttpClient final : public HttpClient {
   }
 
   void Send(HttpRequest request, DoneCallback done) override {
-    if (auto why = UnsafeHeaderReason(request.headers)) {
-      done(Refused(std::move(*why)));
-      return;
-    }
-    if (!IsSafeHeaderText(request.url) || !IsSafeHeaderText(request.method)) {
-      done(Refused("CR/LF/NUL in the URL or method"));
+    if (auto refused = CheckRequest(request)) {
+      done(std::move(*refused));
       return;
     }
     const auto url = internal::ParseAbsoluteUrl(request.url);
-    if (!url) {
-      done(Refused("not an absolute http(s) URL"));
-      return;
-    }
-
     auto call = std::make_shared<Call>();
     call->timeout = request.deadline;
     call->max_body = request.max_body_bytes;
@@ -245,74 +237,21 @@ class CpprestHttpClient final : public HttpClient {
     http::http_request message;
     try {
       client = state_->ClientFor(url->Origin());
-      message.set_method(request.method);
-      message.set_request_uri(web::uri(url->path_query));
-      std::string content_type = "application/octet-stream";
-      bool has_user_agent = false;
-      for (const auto& [name, value] : request.headers) {
-        if (EqualsIgnoreCase(name, "Content-Type")) {
-          content_type = value;
-          continue;
-        }
-        has_user_agent = has_user_agent || EqualsIgnoreCase(name, "User-Agent");
-        message.headers().add(name, value);
-      }
-      if (!has_user_agent) message.headers().add("User-Agent", state_->options().user_agent);
-      if (!request.body.empty()) message.set_body(request.body, content_type);
+      message = BuildMessage(request, url->path_query);
     } catch (const std::exception& e) {
       auto cb = std::move(call->done);
       cb(Refused(std::string("invalid request: ") + e.what()));
       return;
     }
-    // Aborts the download as soon as it passes the cap, before the excess is buffered.
-    message.set_progress_handler(
-        [c = call](http::message_direction::direction dir, utility::size64_t bytes) {
-          if (dir == http::message_direction::download && bytes > c->max_body) {
-            c->too_large = true;
-            throw std::length_error("response body too large");
-          }
-        });
-
+    CapDownload(message, call);
     if (!state_->Register(call)) {
       auto cb = std::move(call->done);
       cb(TransportError{TransportErrorKind::kCancelled,
                         "cancelled: the HTTP client is shutting down"});
       return;
     }
-    auto state = state_;
     try {
-      client->request(message, call->cts.get_token())
-          .then([call](pplx::task<http::http_response> t) {
-            http::http_response resp = t.get();  // completed task: does not block
-            call->response.status = resp.status_code();
-            for (const auto& [name, value] : resp.headers()) {
-              call->response.headers.emplace_back(name, value);
-            }
-            if (resp.headers().content_length() > call->max_body) {
-              call->too_large = true;
-              call->cts.cancel();  // on the I/O thread already: drop the connection, skip the body
-              throw std::length_error("response body too large");
-            }
-            return resp.extract_vector();
-          })
-          .then([call, state](pplx::task<std::vector<unsigned char>> t) {
-            HttpResult result;
-            try {
-              std::vector<unsigned char> body = t.get();  // completed task: does not block
-              if (body.size() > call->max_body) {
-                call->too_large = true;
-                throw std::length_error("response body too large");
-              }
-              call->response.body.assign(body.begin(), body.end());
-              result = std::move(call->response);
-            } catch (const std::exception& e) {
-              result = Classify(*call, e.what());
-            } catch (...) {
-              result = Classify(*call, "unknown error");
-            }
-            state->Finish(call, std::move(result));
-            state->ChainEnded();
-          });
+      StartChain(*client, message, call, state_);
     } catch (const std::exception& e) {
       state_->Finish(call, Classify(*call, e.what()));
       state_->ChainEnded();
@@ -322,6 +261,88 @@ class CpprestHttpClient final : public HttpClient {
   void CancelAll() override { state_->CancelAll(); }
 
  private:
+  // Why `request` is refused before anything is sent, or nullopt when it may be sent.
+  static std::optional<TransportError> CheckRequest(const HttpRequest& request) {
+    if (auto why = UnsafeHeaderReason(request.headers)) return Refused(std::move(*why));
+    if (!IsSafeHeaderText(request.url) || !IsSafeHeaderText(request.method)) {
+      return Refused("CR/LF/NUL in the URL or method");
+    }
+    if (!internal::ParseAbsoluteUrl(request.url)) return Refused("not an absolute http(s) URL");
+    return std::nullopt;
+  }
+
+  // The cpprest message for `request` (may throw on what cpprest refuses).
+  http::http_request BuildMessage(const HttpRequest& request, const std::string& path_query) const {
+    http::http_request message;
+    message.set_method(request.method);
+    message.set_request_uri(web::uri(path_query));
+    std::string content_type = "application/octet-stream";
+    bool has_user_agent = false;
+    for (const auto& [name, value] : request.headers) {
+      if (EqualsIgnoreCase(name, "Content-Type")) {
+        content_type = value;
+        continue;
+      }
+      has_user_agent = has_user_agent || EqualsIgnoreCase(name, "User-Agent");
+      message.headers().add(name, value);
+    }
+    if (!has_user_agent) message.headers().add("User-Agent", state_->options().user_agent);
+    if (!request.body.empty()) message.set_body(request.body, content_type);
+    return message;
+  }
+
+  // Aborts the download as soon as it passes the cap, before the excess is buffered.
+  static void CapDownload(http::http_request& message, const std::shared_ptr<Call>& call) {
+    message.set_progress_handler(
+        [c = call](http::message_direction::direction dir, utility::size64_t bytes) {
+          if (dir == http::message_direction::download && bytes > c->max_body) {
+            c->too_large = true;
+            throw std::length_error("response body too large");
+          }
+        });
+  }
+
+  // Sends `message`; the continuations fill `call` and finish it (never block: .get() is only
+  // called on completed tasks).
+  static void StartChain(http::client::http_client& client, http::http_request& message,
+                         const std::shared_ptr<Call>& call, const std::shared_ptr<State>& state) {
+    client.request(message, call->cts.get_token())
+        .then([call](pplx::task<http::http_response> t) {
+          http::http_response resp = t.get();  // completed task: does not block
+          call->response.status = resp.status_code();
+          for (const auto& [name, value] : resp.headers()) {
+            call->response.headers.emplace_back(name, value);
+          }
+          if (resp.headers().content_length() > call->max_body) {
+            call->too_large = true;
+            call->cts.cancel();  // on the I/O thread already: drop the connection, skip the body
+            throw std::length_error("response body too large");
+          }
+          return resp.extract_vector();
+        })
+        .then([call, state](pplx::task<std::vector<unsigned char>> t) {
+          state->Finish(call, BodyResult(*call, std::move(t)));
+          state->ChainEnded();
+        });
+  }
+
+  // The response with its body, or the error the chain ended with.
+  static HttpResult BodyResult(Call& call, pplx::task<std::vector<unsigned char>> t) {
+    try {
+      std::vector<unsigned char> body = t.get();  // completed task: does not block
+      if (body.size() > call.max_body) {
+        call.too_large = true;
+        throw std::length_error("response body too large");
+      }
+      call.response.body.assign(body.begin(), body.end());
+      return std::move(call.response);
+    } catch (const std::exception& e) {
+      return Classify(call, e.what());
+    } catch (...) {
+      return Classify(call, "unknown error");
+    }
+  }
+
   static TransportError Classify(const Call& call, const std::string& what) {
     if (call.too_large) {
       return {TransportErrorKind::kTooLarge,
