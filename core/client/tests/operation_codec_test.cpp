@@ -42,8 +42,8 @@ TEST(OperationCodec, DecodesEveryField) {
   EXPECT_EQ(op->status, "Failed");
   EXPECT_EQ(op->etag, "\"a0f7b6f2-3f6c-4eb6-8a59-2f5411c23888\"");
   EXPECT_EQ(op->trace_id, "0af0cf7a4e6c4e4d8b1d4b0fe2e4c111");
-  EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.9401420+00:00");
-  EXPECT_EQ(op->created_at, "2020-04-22T21:00:43.9401420+00:00");
+  EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.940Z");
+  EXPECT_EQ(op->created_at, "2020-04-22T21:00:43.940Z");
   EXPECT_EQ(op->resource_location,
             "/deviceUpdate/blue/updates/providers/Contoso/names/Toaster/versions/"
             "1.0?api-version=2022-10-01");
@@ -52,7 +52,7 @@ TEST(OperationCodec, DecodesEveryField) {
   EXPECT_EQ(e.code, "ImportFailed");
   EXPECT_EQ(e.message, "import failed");
   EXPECT_EQ(e.target, "manifest");
-  EXPECT_EQ(e.occurred_at, "2020-04-22T21:01:43.9401420+00:00");
+  EXPECT_EQ(e.occurred_at, "2020-04-22T21:01:43.940Z");
   ASSERT_EQ(e.details.size(), 2u);
   EXPECT_EQ(e.details[0].code, "D1");
   EXPECT_EQ(e.details[0].message, "first detail");
