@@ -208,6 +208,58 @@ TEST(OperationPageCodec, LastPageAndBadItems) {
   EXPECT_FALSE(null_link->next_link.has_value());
 }
 
+// What a list item is stored as: its bytes exactly as they stand in the page. cpprest sorted the
+// keys and dropped the whitespace; this page keeps both, and escapes, and odd number forms.
+TEST(OperationPageCodec, ItemBodiesAreTheBytesOfThePage) {
+  const std::string first = R"({
+    "operationId": "op1",
+    "status":  "Running",
+    "traceId" : "t\u00e9\/x",
+    "lastActionDateTime": "2026-06-24T22:53:22Z",
+    "createdDateTime": "2026-06-24T22:53:22.002276Z",
+    "progress": 1.50e2,
+    "etag": "\"e1\""
+  })";
+  const std::string second =
+      R"({"status":"NotStarted","operationId":"op2","createdDateTime":"a","lastActionDateTime":"b"})";
+  const std::string body =
+      "{ \"value\" :\n  [ " + first + " ,\n\t" + second + "\r\n  ] ,\"nextLink\":null }\n";
+  auto page = DecodeOperationPage(body);
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].body, first);
+  EXPECT_EQ(page->items[1].body, second);
+  EXPECT_EQ(page->items[0].operation.trace_id, "t\u00e9/x");
+}
+
+// The page's first `value` is the one decoded and stored (never items of two different arrays).
+TEST(OperationPageCodec, ARepeatedValueKeyUsesTheFirst) {
+  const std::string body = R"({"value":[)" + Minimal() + R"(],"value":[]})";
+  auto page = DecodeOperationPage(body);
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].body, Minimal());
+}
+
+TEST(OperationCodec, TimestampsAreNormalisedToUtcWhateverTheForm) {
+  auto op = DecodeOperation(
+      R"({"operationId":"o","status":"Failed","createdDateTime":"2026-06-24T22:53:22Z",)"
+      R"("lastActionDateTime":"2020-04-22T14:01:43.940142-07:00",)"
+      R"("error":{"code":"c","occurredDateTime":"2026-06-24T22:53:22.002276Z"}})");
+  ASSERT_TRUE(op.ok()) << op.error();
+  EXPECT_EQ(op->created_at, "2026-06-24T22:53:22.000Z");
+  EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.940Z");
+  EXPECT_EQ(op->error->occurred_at, "2026-06-24T22:53:22.002Z");
+  // One that does not parse is kept as received (and still required to be present).
+  auto odd = DecodeOperation(Minimal().replace(Minimal().find("2026-01-01T00:00:00Z"), 20, "soon"));
+  ASSERT_TRUE(odd.ok()) << odd.error();
+  EXPECT_EQ(odd->last_action_at, "soon");
+}
+
+TEST(OperationCodec, InvalidUtf8IsRejected) {
+  EXPECT_FALSE(DecodeOperation(Minimal(",\"x\":\"\xff\xfe\"")).ok());
+}
+
 TEST(OperationPageCodec, MalformedPagesAreErrors) {
   for (const char* bad :
        {"", "[]", "{}", R"({"value":{}})", R"({"value":[],"nextLink":3})", R"({"value":[)"}) {
