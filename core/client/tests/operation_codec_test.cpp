@@ -256,10 +256,6 @@ TEST(OperationCodec, TimestampsAreNormalisedToUtcWhateverTheForm) {
   EXPECT_EQ(odd->last_action_at, "soon");
 }
 
-TEST(OperationCodec, InvalidUtf8IsRejected) {
-  EXPECT_FALSE(DecodeOperation(Minimal(",\"x\":\"\xff\xfe\"")).ok());
-}
-
 TEST(OperationPageCodec, MalformedPagesAreErrors) {
   for (const char* bad :
        {"", "[]", "{}", R"({"value":{}})", R"({"value":[],"nextLink":3})", R"({"value":[)"}) {
