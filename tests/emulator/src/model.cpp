@@ -506,28 +506,30 @@ HttpResponse Model::HandleDataPlane(const HttpRequest& req, std::string_view pat
                            "oauth2/authorize\", error=\"invalid_token\"");
     return r;
   }
-  auto av = query.find("api-version");
-  if (legacy && av == query.end()) {
-    // The v2 path form predates api-version: a recorded nextLink carries none.
-    static const std::map<std::string, std::string> kDefault = {{"api-version", "2022-10-01"}};
-    av = kDefault.find("api-version");
-  } else if (av == query.end() || av->second.empty()) {
+  const auto av = query.find("api-version");
+  std::string api_version;
+  if (av != query.end() && !av->second.empty()) {
+    api_version = av->second;
+  } else if (legacy && av == query.end()) {
+    api_version =
+        "2022-10-01";  // the v2 path form predates api-version: a recorded nextLink has none
+  } else {
     return Json(400, ErrorBody("MissingApiVersionParameter",
                                "The api-version query parameter (?api-version=) is required for "
                                "all requests."));
   }
   const auto& versions = scenario_.api_versions;
   if (!versions.empty() &&
-      std::find(versions.begin(), versions.end(), av->second) == versions.end()) {
-    return Json(
-        400, ErrorBody("UnsupportedApiVersion",
-                       "The HTTP resource does not support the api-version '" + av->second + "'."));
+      std::find(versions.begin(), versions.end(), api_version) == versions.end()) {
+    return Json(400, ErrorBody("UnsupportedApiVersion",
+                               "The HTTP resource does not support the api-version '" +
+                                   api_version + "'."));
   }
   if (parts[2] != scenario_.instance_id) {
     return NotFound("Instance '" + std::string(parts[2]) + "'");
   }
-  if (parts.size() == 6) return HandleGet(req, kind, UrlDecode(parts[5]), av->second);
-  return HandleList(kind, query, av->second);
+  if (parts.size() == 6) return HandleGet(req, kind, UrlDecode(parts[5]), api_version);
+  return HandleList(kind, query, api_version);
 }
 
 HttpResponse Model::HandleGet(const HttpRequest& req, OperationKind kind, const std::string& id,
