@@ -108,6 +108,10 @@ std::optional<WallTime> ParseTimestamp(std::string_view s) {
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   using namespace std::chrono;
+  // WallTime counts nanoseconds in 64 bits: years outside about 1678..2261 do not fit (the codec
+  // fuzz target found year 4109 overflowing). Such a timestamp is kept as received.
+  constexpr int64_t kMaxSeconds = duration_cast<seconds>(system_clock::duration::max()).count() - 1;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) return std::nullopt;
   return WallTime{duration_cast<system_clock::duration>(seconds{secs} + nanoseconds{nanos})};
 }
 

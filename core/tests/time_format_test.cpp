@@ -68,6 +68,15 @@ TEST(TimeFormatTest, ADayThatTheMonthDoesNotHaveIsRejected) {
   EXPECT_EQ(ParseTimestamp("1900-02-29T00:00:00Z"), std::nullopt);
 }
 
+// Found by the codec fuzz target: WallTime (64-bit nanoseconds) ends in 2262.
+TEST(TimeFormatTest, AYearBeyondWhatWallTimeHoldsIsKeptAsReceived) {
+  EXPECT_EQ(ParseTimestamp("4109-11-27T08:49:30Z"), std::nullopt);
+  EXPECT_EQ(ParseTimestamp("1200-01-01T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(NormalizeTimestamp("9999-12-31T23:59:59.9999999+00:00"),
+            "9999-12-31T23:59:59.9999999+00:00");
+  EXPECT_EQ(NormalizeTimestamp("2261-12-31T23:59:59Z"), "2261-12-31T23:59:59.000Z");
+}
+
 TEST(TimeFormatTest, RoundTrips) {
   auto t = ParseTimestamp("2026-11-27T08:26:56.005Z");
   ASSERT_TRUE(t.has_value());
