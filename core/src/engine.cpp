@@ -354,8 +354,8 @@ Snapshot Engine::ApplyBody(Op& op, const Operation& operation, const std::string
   s.observed_at = now;
   s.status = operation.status;
   s.etag = etag;
-  s.created_at = NormalizeTimestamp(operation.created_at);
-  s.last_action_at = NormalizeTimestamp(operation.last_action_at);
+  s.created_at = operation.created_at;  // normalised by the codec
+  s.last_action_at = operation.last_action_at;
   s.trace_id = operation.trace_id;
   s.body = body;
   if (operation.error) {

@@ -37,6 +37,14 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// Without this, 2026-02-30 would silently become March 2nd.
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
 }  // namespace
 
 std::string FormatTimestamp(WallTime t) {
@@ -67,7 +75,8 @@ std::optional<WallTime> ParseTimestamp(std::string_view s) {
       !Expect(s, pos, ':') || !ReadDigits(s, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 60) {
     return std::nullopt;
   }
   int64_t nanos = 0;
@@ -99,6 +108,10 @@ std::optional<WallTime> ParseTimestamp(std::string_view s) {
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   using namespace std::chrono;
+  // WallTime counts nanoseconds in 64 bits: years outside about 1678..2261 do not fit (the codec
+  // fuzz target found year 4109 overflowing). Such a timestamp is kept as received.
+  constexpr int64_t kMaxSeconds = duration_cast<seconds>(system_clock::duration::max()).count() - 1;
+  if (secs > kMaxSeconds || secs < -kMaxSeconds) return std::nullopt;
   return WallTime{duration_cast<system_clock::duration>(seconds{secs} + nanoseconds{nanos})};
 }
 
