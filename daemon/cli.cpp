@@ -91,6 +91,11 @@ Status Usage(const std::string& message) { return Status::Error(message); }
 
 }  // namespace
 
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return kExitOk;
+  return status.IsConfig() ? kExitConfig : kExitFailure;
+}
+
 std::string HelpText(std::string_view topic) {
   if (auto it = kCommandHelp.find(topic); it != kCommandHelp.end()) return it->second;
   return std::string(kGeneralHelp);

@@ -391,13 +391,15 @@ std::string_view UseListName(UseList use_list) {
   return kUseListNames[static_cast<size_t>(use_list)];
 }
 
-Status ValidateOperationId(std::string_view id) { return CheckIdentifier(id, "operation ID"); }
+Status ValidateOperationId(std::string_view id) {
+  return CheckIdentifier(id, "operation ID").WithCodeOf(StatusCode::kConfig);
+}
 
 Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path) {
   auto content = internal::ReadRegularFile(path, "watch file");
-  if (!content) return content.status();
+  if (!content) return content.status().WithCodeOf(StatusCode::kConfig);
   auto items = ParseWatchItems(path, *content);
-  if (!items) return items.status();
+  if (!items) return items.status().WithCodeOf(StatusCode::kConfig);
   return std::move(items->entries);
 }
 
@@ -410,14 +412,16 @@ Result<std::vector<WatchEntry>> MergeWatchLists(std::vector<WatchEntry> a,
     const auto [it, inserted] = seen.emplace(merged[i].key, i);
     if (!inserted) {
       const WatchEntry& first = merged[it->second];
-      return Status::Error(merged[i].origin + ": watch: " +
-                           DuplicateMessage(merged[i].key, first.origin, merged[i].origin));
+      return Status::Config(merged[i].origin + ": watch: " +
+                            DuplicateMessage(merged[i].key, first.origin, merged[i].origin));
     }
   }
   return merged;
 }
 
-Result<Config> LoadConfig(const std::string& path) {
+namespace {
+
+Result<Config> LoadConfigFile(const std::string& path) {
   auto content = internal::ReadRegularFile(path, "configuration file");
   if (!content) return content.status();
 
@@ -467,6 +471,16 @@ Result<Config> LoadConfig(const std::string& path) {
   if (!merged) return merged.status();
   cfg.watch = std::move(*merged);
   return cfg;
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path) {
+  // Every way loading can fail (an unreadable file, bad YAML, a bad value) is the user's
+  // configuration to fix: one code for all of them, so the daemon exits 78 on each.
+  auto loaded = LoadConfigFile(path);
+  if (!loaded) return loaded.status().WithCodeOf(StatusCode::kConfig);
+  return loaded;
 }
 
 std::string Summary(const Config& c) {
