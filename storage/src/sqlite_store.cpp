@@ -505,6 +505,60 @@ Status SqliteStore::Write(const std::vector<PollRecord>& batch) { return impl_->
 
 Result<bool> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
 
+namespace {
+
+// Refuses a non-database, a foreign database and one from a newer build while the file is still
+// untouched (call before anything that writes: journal_mode=WAL rewrites the header). Returns
+// the schema version found.
+Result<int> CheckSchemaBeforeWriting(sqlite3* db, const std::string& path) {
+  auto version = internal::ReadSchemaVersion(db, path);
+  if (!version) return version.status();
+  if (*version == 0) {
+    int rc = SQLITE_OK;
+    auto objects = internal::QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc);
+    if (!objects) return DbStatus(path, db, rc, "cannot read the schema");
+    if (*objects != 0) {
+      return Status::Corrupt("database " + path +
+                             " is not an adu-opwatch database (it has tables but no adu-opwatch "
+                             "schema version); refusing to modify it");
+    }
+  }
+  if (*version > internal::LatestSchemaVersion()) {
+    return Status::Incompatible(
+        "database " + path + " was written by a newer adu-opwatch (schema " +
+        std::to_string(*version) + ", this build knows " +
+        std::to_string(internal::LatestSchemaVersion()) + "); refusing to modify it");
+  }
+  return version;
+}
+
+// WAL, synchronous=NORMAL and a WAL size limit on the writer connection.
+Status ConfigureWriter(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+  std::string mode;
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_OK) return DbStatus(path, db, rc, "cannot enable WAL");
+  if (mode != "wal") {
+    return Status::Io("database " + path + ": cannot enable WAL (journal mode is " + mode + ")");
+  }
+  // NORMAL is durable across application crashes in WAL mode; only a power loss can lose the
+  // last transactions, never corrupt the file. journal_size_limit keeps the WAL from staying
+  // huge after a long reader made it grow.
+  for (const char* pragma :
+       {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
+    rc = Exec(db, pragma);
+    if (rc != SQLITE_OK) return DbStatus(path, db, rc, pragma);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        StoreOptions options) {
   namespace fs = std::filesystem;
@@ -521,55 +575,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   sqlite3* raw = nullptr;
   // No SQLITE_OPEN_CREATE: the file exists now, with our mode. FULLMUTEX is not needed (one
   // thread at a time) but costs nothing measurable and protects against misuse.
-  int rc =
+  const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return DbStatus(path, raw, rc, "cannot open");
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
 
-  // Before anything that writes (journal_mode=WAL rewrites the header): refuse a non-database
-  // and a database from a newer build while the file is still untouched.
-  auto version = internal::ReadSchemaVersion(db.get(), path);
+  auto version = CheckSchemaBeforeWriting(db.get(), path);
   if (!version) return version.status();
-  if (*version == 0) {
-    int rc0 = SQLITE_OK;
-    auto objects = internal::QueryInt(db.get(), "SELECT count(*) FROM sqlite_master", &rc0);
-    if (!objects) return DbStatus(path, db.get(), rc0, "cannot read the schema");
-    if (*objects != 0) {
-      return Status::Corrupt("database " + path +
-                             " is not an adu-opwatch database (it has tables but no adu-opwatch "
-                             "schema version); refusing to modify it");
-    }
-  }
-  if (*version > internal::LatestSchemaVersion()) {
-    return Status::Incompatible(
-        "database " + path + " was written by a newer adu-opwatch (schema " +
-        std::to_string(*version) + ", this build knows " +
-        std::to_string(internal::LatestSchemaVersion()) + "); refusing to modify it");
-  }
-
-  sqlite3_stmt* stmt = nullptr;
-  rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
-  std::string mode;
-  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_OK) return DbStatus(path, db.get(), rc, "cannot enable WAL");
-  if (mode != "wal") {
-    return Status::Io("database " + path + ": cannot enable WAL (journal mode is " + mode + ")");
-  }
-  // NORMAL is durable across application crashes in WAL mode; only a power loss can lose the
-  // last transactions, never corrupt the file. journal_size_limit keeps the WAL from staying
-  // huge after a long reader made it grow.
-  for (const char* pragma :
-       {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
-    rc = Exec(db.get(), pragma);
-    if (rc != SQLITE_OK) return DbStatus(path, db.get(), rc, pragma);
-  }
-
+  if (Status st = ConfigureWriter(db.get(), path); !st.ok()) return st;
   // A current database needs no write lock at all, so the daemon starts even while a user's
   // shell holds one (its writes then wait and retry like any other).
   if (*version < internal::LatestSchemaVersion()) {
