@@ -89,7 +89,117 @@ struct Args {
 
 Status Usage(const std::string& message) { return Status::Error(message); }
 
+const std::map<std::string, Command, std::less<>> kCommands = {
+    {"run", Command::kRun},
+    {"check-config", Command::kCheckConfig},
+    {"status", Command::kStatus},
+    {"history", Command::kHistory}};
+
+bool Takes(std::string_view sub, std::string_view option) {
+  static const std::map<std::string, std::vector<std::string>, std::less<>> kAllowed = {
+      {"run", {"--config", "--once", "--log-level", "--log-target"}},
+      {"check-config", {"--config", "--quiet"}},
+      {"status", {"--config", "--db", "--json"}},
+      {"history", {"--config", "--db", "--json", "--kind"}}};
+  const auto& allowed = kAllowed.at(std::string(sub));
+  return std::find(allowed.begin(), allowed.end(), option) != allowed.end();
+}
+
+// --once, --json, --quiet (the options without a value).
+bool IsFlag(std::string_view option) {
+  return option == "--once" || option == "--json" || option == "--quiet";
+}
+
+void SetFlag(std::string_view option, CommandLine& cl) {
+  if (option == "--once") cl.once = true;
+  if (option == "--json") cl.json = true;
+  if (option == "--quiet") cl.quiet = true;
+}
+
+// An option that takes a value, already checked to be one `sub` takes.
+Status SetValue(const std::string& sub, const std::string& option, const std::string& value,
+                CommandLine& cl) {
+  if (value.empty()) return Usage(sub + ": " + option + " needs a non-empty value");
+  if (option == "--config") {
+    cl.config_path = value;
+  } else if (option == "--db") {
+    cl.db = value;
+  } else if (option == "--kind") {
+    if (value != "device" && value != "update") {
+      return Usage(sub + ": --kind must be device or update, not \"" + value + "\"");
+    }
+    cl.kind = value;
+  } else if (option == "--log-level") {
+    static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+    if (std::find(kLevels.begin(), kLevels.end(), value) == kLevels.end()) {
+      return Usage(sub + ": --log-level must be one of trace, debug, info, warn, error");
+    }
+    cl.log_level = value;
+  } else if (option == "--log-target") {
+    if (value != "stderr" && value != "journal") {
+      return Usage(sub + ": --log-target must be stderr or journal");
+    }
+    cl.log_target = value;
+  }
+  return Status::Ok();
+}
+
+// One option of `sub` (`arg` is "--name" or "--name=value"), taking its value from `args` when
+// it needs one and has none inline.
+Status ParseOption(const std::string& sub, std::string arg, Args& args, CommandLine& cl,
+                   bool& config_given) {
+  std::optional<std::string> inline_value;
+  if (auto eq = arg.find('='); eq != std::string::npos) {
+    inline_value = arg.substr(eq + 1);
+    arg = arg.substr(0, eq);
+  }
+  if (!Takes(sub, arg)) {
+    return Usage(sub + ": unknown option " + arg + " (try: adu-opwatch " + sub + " --help)");
+  }
+  if (IsFlag(arg)) {
+    if (inline_value) return Usage(sub + ": " + arg + " takes no value");
+    SetFlag(arg, cl);
+    return Status::Ok();
+  }
+  if (!inline_value && args.done()) return Usage(sub + ": " + arg + " needs a value");
+  const std::string value = inline_value ? *inline_value : args.next();
+  if (arg == "--config") config_given = !value.empty();
+  return SetValue(sub, arg, value, cl);
+}
+
+// Everything after the subcommand `sub`.
+Status ParseArguments(const std::string& sub, Args& args, CommandLine& cl) {
+  bool config_given = false;
+  while (!args.done()) {
+    std::string arg = args.next();
+    if (arg == "--help" || arg == "-h") {
+      cl.command = Command::kHelp;
+      cl.help_topic = sub;
+      return Status::Ok();
+    }
+    if (arg.rfind("--", 0) == 0) {
+      if (Status st = ParseOption(sub, std::move(arg), args, cl, config_given); !st.ok()) return st;
+      continue;
+    }
+    if (cl.command != Command::kHistory || !cl.operation_id.empty()) {
+      return Usage(sub + ": unexpected argument \"" + arg + "\" (try: adu-opwatch " + sub +
+                   " --help)");
+    }
+    cl.operation_id = arg;
+  }
+  if (cl.command == Command::kHistory && cl.operation_id.empty()) {
+    return Usage("history: which operation? (usage: adu-opwatch history OPERATION_ID)");
+  }
+  if (config_given && cl.db) return Usage(sub + ": give either --config or --db, not both");
+  return Status::Ok();
+}
+
 }  // namespace
+
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return kExitOk;
+  return status.IsConfig() ? kExitConfig : kExitFailure;
+}
 
 std::string HelpText(std::string_view topic) {
   if (auto it = kCommandHelp.find(topic); it != kCommandHelp.end()) return it->second;
@@ -118,98 +228,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, const ch
     cl.command = Command::kVersion;
     return cl;
   }
-  static const std::map<std::string, Command, std::less<>> kCommands = {
-      {"run", Command::kRun},
-      {"check-config", Command::kCheckConfig},
-      {"status", Command::kStatus},
-      {"history", Command::kHistory}};
   auto cmd = kCommands.find(first);
   if (cmd == kCommands.end()) {
     return Usage("unknown subcommand \"" + first + "\" (try: adu-opwatch --help)");
   }
   cl.command = cmd->second;
-  const std::string sub = first;
-
-  auto takes = [&](std::string_view option) {
-    static const std::map<std::string, std::vector<std::string>, std::less<>> kAllowed = {
-        {"run", {"--config", "--once", "--log-level", "--log-target"}},
-        {"check-config", {"--config", "--quiet"}},
-        {"status", {"--config", "--db", "--json"}},
-        {"history", {"--config", "--db", "--json", "--kind"}}};
-    for (const auto& o : kAllowed.at(sub)) {
-      if (o == option) return true;
-    }
-    return false;
-  };
-
-  bool config_given = false;
-  while (!args.done()) {
-    std::string arg = args.next();
-    if (arg == "--help" || arg == "-h") {
-      cl.command = Command::kHelp;
-      cl.help_topic = sub;
-      return cl;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      if (cl.command == Command::kHistory && cl.operation_id.empty()) {
-        cl.operation_id = arg;
-        continue;
-      }
-      return Usage(sub + ": unexpected argument \"" + arg + "\" (try: adu-opwatch " + sub +
-                   " --help)");
-    }
-    std::optional<std::string> inline_value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    if (!takes(arg)) {
-      return Usage(sub + ": unknown option " + arg + " (try: adu-opwatch " + sub + " --help)");
-    }
-    const bool is_flag = arg == "--once" || arg == "--json" || arg == "--quiet";
-    if (is_flag) {
-      if (inline_value) return Usage(sub + ": " + arg + " takes no value");
-      if (arg == "--once") cl.once = true;
-      if (arg == "--json") cl.json = true;
-      if (arg == "--quiet") cl.quiet = true;
-      continue;
-    }
-    std::string value;
-    if (inline_value) {
-      value = *inline_value;
-    } else if (!args.done()) {
-      value = args.next();
-    } else {
-      return Usage(sub + ": " + arg + " needs a value");
-    }
-    if (value.empty()) return Usage(sub + ": " + arg + " needs a non-empty value");
-    if (arg == "--config") {
-      cl.config_path = value;
-      config_given = true;
-    } else if (arg == "--db") {
-      cl.db = value;
-    } else if (arg == "--kind") {
-      if (value != "device" && value != "update") {
-        return Usage(sub + ": --kind must be device or update, not \"" + value + "\"");
-      }
-      cl.kind = value;
-    } else if (arg == "--log-level") {
-      static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
-      if (std::find(kLevels.begin(), kLevels.end(), value) == kLevels.end()) {
-        return Usage(sub + ": --log-level must be one of trace, debug, info, warn, error");
-      }
-      cl.log_level = value;
-    } else if (arg == "--log-target") {
-      if (value != "stderr" && value != "journal") {
-        return Usage(sub + ": --log-target must be stderr or journal");
-      }
-      cl.log_target = value;
-    }
-  }
-  if (cl.command == Command::kHistory && cl.operation_id.empty()) {
-    return Usage("history: which operation? (usage: adu-opwatch history OPERATION_ID)");
-  }
-  if (config_given && cl.db) return Usage(sub + ": give either --config or --db, not both");
+  if (Status st = ParseArguments(first, args, cl); !st.ok()) return st;
   return cl;
 }
 

@@ -17,6 +17,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitConfig = 78;
 
+// The exit code for a failure, from its code: kConfig -> 78 (a restart cannot help, so systemd
+// must not loop), any other error -> 1, OK -> 0. Usage errors (64) come from ParseCommandLine.
+int ExitCodeFor(const Status& status);
+
 inline constexpr const char* kDefaultConfigPath = "/etc/adu-opwatch/config.yaml";
 
 enum class Command { kRun, kCheckConfig, kStatus, kHistory, kHelp, kVersion };

@@ -79,5 +79,16 @@ TEST(CliTest, HelpForEverySubcommand) {
   EXPECT_FALSE(Parse({"help", "nope"}).ok());
 }
 
+TEST(CliTest, ExitCodesComeFromTheStatusCode) {
+  EXPECT_EQ(ExitCodeFor(Status::Ok()), kExitOk);
+  EXPECT_EQ(ExitCodeFor(Status::Config("config.yaml:1:1: bad")), kExitConfig);
+  EXPECT_EQ(kExitConfig, 78);  // systemd's RestartPreventExitStatus=78 relies on it
+  for (const Status& st :
+       {Status::Error("x"), Status::NotFound("x"), Status::Busy("x"), Status::Corrupt("x"),
+        Status::Incompatible("x"), Status::Io("x"), Status::ReadOnly("x"), Status::Internal("x")}) {
+    EXPECT_EQ(ExitCodeFor(st), kExitFailure) << StatusCodeName(st.code());
+  }
+}
+
 }  // namespace
 }  // namespace adu::daemon

@@ -93,10 +93,10 @@ Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path) {
   // is not a database (or whose first pages are corrupt) fails here, before anything is written.
   int rc = SQLITE_OK;
   if (!QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc)) {
-    return Status::Error(DbError(path, db, rc, "cannot read the schema"));
+    return DbStatus(path, db, rc, "cannot read the schema");
   }
   auto version = QueryInt(db, "PRAGMA user_version", &rc);
-  if (!version) return Status::Error(DbError(path, db, rc, "cannot read PRAGMA user_version"));
+  if (!version) return DbStatus(path, db, rc, "cannot read PRAGMA user_version");
   return static_cast<int>(*version);
 }
 

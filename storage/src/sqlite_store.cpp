@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "adu/core/time_format.h"
+#include "operation_row.h"
 #include "schema.h"
 #include "sqlite_util.h"
 
@@ -19,6 +20,7 @@ namespace adu::storage {
 
 using internal::DbError;
 using internal::DbPtr;
+using internal::DbStatus;
 using internal::Exec;
 using internal::Query;
 
@@ -61,10 +63,8 @@ constexpr const char* kCapPollErrors =
     "DELETE FROM poll_errors WHERE id IN (SELECT id FROM poll_errors "
     "WHERE kind = ?1 AND operation_id = ?2 ORDER BY id DESC LIMIT -1 OFFSET ?3)";
 
-constexpr const char* kLoadOperations =
-    "SELECT operation_id, kind, status, etag, state, first_seen_at, last_polled_at, "
-    "last_changed_at, next_poll_at, polls, not_modified, errors, last_error FROM operations "
-    "ORDER BY kind, operation_id";
+const std::string kLoadOperations =
+    std::string(internal::kOperationRowSelect) + "ORDER BY kind, operation_id";
 
 constexpr const char* kSelectKeysAndStates = "SELECT kind, operation_id, state FROM operations";
 
@@ -120,17 +120,43 @@ std::string DescribeError(const PollError& e) {
   return out;
 }
 
+// The engine's record of a row as stored; kCorrupt when its kind or state is not one we write.
+Result<OperationRecord> RecordOf(const OperationRow& row, const std::string& path) {
+  const auto kind = ParseKind(row.kind);
+  const auto state = ParseState(row.state);
+  if (!kind || !state) {
+    return Status::Corrupt("database " + path + ": operation " + row.operation_id +
+                           " has an unknown kind or state");
+  }
+  OperationRecord rec;
+  rec.key = OperationKey{*kind, row.operation_id};
+  rec.status = row.status;
+  rec.etag = row.etag;
+  rec.state = *state;
+  rec.first_seen_at = ParseOptTime(row.first_seen_at);
+  rec.last_polled_at = ParseOptTime(row.last_polled_at);
+  rec.last_changed_at = ParseOptTime(row.last_changed_at);
+  rec.next_poll_at = ParseOptTime(row.next_poll_at);
+  rec.polls = row.polls;
+  rec.not_modified = row.not_modified;
+  rec.errors = row.errors;
+  rec.last_error = row.last_error;
+  return rec;
+}
+
 // Creates the file 0640 (whatever the umask) so a readers' group can query it. EEXIST is fine:
 // another process created it first.
 Status CreateFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) {
     if (errno == EEXIST) return Status::Ok();
-    return Status::Error("cannot create database " + path + ": " + std::strerror(errno));
+    const int err = errno;
+    const std::string msg = "cannot create database " + path + ": " + std::strerror(err);
+    return err == EROFS ? Status::ReadOnly(msg) : Status::Io(msg);
   }
   Status st;
   if (::fchmod(fd, 0640) != 0) {
-    st = Status::Error("cannot set the mode of database " + path + ": " + std::strerror(errno));
+    st = Status::Io("cannot set the mode of database " + path + ": " + std::strerror(errno));
   }
   ::close(fd);
   return st;
@@ -349,36 +375,17 @@ Status SqliteStore::Impl::Write(const std::vector<PollRecord>& batch) {
 
 Result<std::vector<OperationRecord>> SqliteStore::Impl::LoadOperations() {
   std::optional<Failure> failure;
-  auto* s = Stmt(kLoadOperations, failure);
+  auto* s = Stmt(kLoadOperations.c_str(), failure);
   if (!s) return Status::Error(failure->message);
   std::vector<OperationRecord> out;
   Query q(s);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    OperationRecord rec;
-    const auto kind = ParseKind(q.TextOr(1, ""));
-    const auto state = ParseState(q.TextOr(4, ""));
-    if (!kind || !state) {
-      return Status::Error("database " + path_ + ": operation " + q.TextOr(0, "") +
-                           " has an unknown kind or state");
-    }
-    rec.key = OperationKey{*kind, q.TextOr(0, "")};
-    rec.status = q.Text(2);
-    rec.etag = q.Text(3);
-    rec.state = *state;
-    rec.first_seen_at = ParseOptTime(q.Text(5));
-    rec.last_polled_at = ParseOptTime(q.Text(6));
-    rec.last_changed_at = ParseOptTime(q.Text(7));
-    rec.next_poll_at = ParseOptTime(q.Text(8));
-    rec.polls = q.Int(9);
-    rec.not_modified = q.Int(10);
-    rec.errors = q.Int(11);
-    rec.last_error = q.Text(12);
-    out.push_back(std::move(rec));
+    auto rec = RecordOf(internal::ReadOperationRow(q), path_);
+    if (!rec) return rec.status();
+    out.push_back(std::move(*rec));
   }
-  if (rc != SQLITE_DONE) {
-    return Status::Error(DbError(path_, db_.get(), rc, "cannot load operations"));
-  }
+  if (rc != SQLITE_DONE) return DbStatus(path_, db_.get(), rc, "cannot load operations");
   return out;
 }
 
@@ -498,6 +505,60 @@ Status SqliteStore::Write(const std::vector<PollRecord>& batch) { return impl_->
 
 Result<bool> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
 
+namespace {
+
+// Refuses a non-database, a foreign database and one from a newer build while the file is still
+// untouched (call before anything that writes: journal_mode=WAL rewrites the header). Returns
+// the schema version found.
+Result<int> CheckSchemaBeforeWriting(sqlite3* db, const std::string& path) {
+  auto version = internal::ReadSchemaVersion(db, path);
+  if (!version) return version.status();
+  if (*version == 0) {
+    int rc = SQLITE_OK;
+    auto objects = internal::QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc);
+    if (!objects) return DbStatus(path, db, rc, "cannot read the schema");
+    if (*objects != 0) {
+      return Status::Corrupt("database " + path +
+                             " is not an adu-opwatch database (it has tables but no adu-opwatch "
+                             "schema version); refusing to modify it");
+    }
+  }
+  if (*version > internal::LatestSchemaVersion()) {
+    return Status::Incompatible(
+        "database " + path + " was written by a newer adu-opwatch (schema " +
+        std::to_string(*version) + ", this build knows " +
+        std::to_string(internal::LatestSchemaVersion()) + "); refusing to modify it");
+  }
+  return version;
+}
+
+// WAL, synchronous=NORMAL and a WAL size limit on the writer connection.
+Status ConfigureWriter(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+  std::string mode;
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_OK) return DbStatus(path, db, rc, "cannot enable WAL");
+  if (mode != "wal") {
+    return Status::Io("database " + path + ": cannot enable WAL (journal mode is " + mode + ")");
+  }
+  // NORMAL is durable across application crashes in WAL mode; only a power loss can lose the
+  // last transactions, never corrupt the file. journal_size_limit keeps the WAL from staying
+  // huge after a long reader made it grow.
+  for (const char* pragma :
+       {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
+    rc = Exec(db, pragma);
+    if (rc != SQLITE_OK) return DbStatus(path, db, rc, pragma);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        StoreOptions options) {
   namespace fs = std::filesystem;
@@ -506,63 +567,24 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) parent = ".";
   if (!fs::is_directory(parent, ec)) {
-    return Status::Error("directory " + parent.string() + " of database " + path +
-                         " does not exist");
+    return Status::NotFound("directory " + parent.string() + " of database " + path +
+                            " does not exist");
   }
   if (Status st = CreateFile(path); !st.ok()) return st;
 
   sqlite3* raw = nullptr;
   // No SQLITE_OPEN_CREATE: the file exists now, with our mode. FULLMUTEX is not needed (one
   // thread at a time) but costs nothing measurable and protects against misuse.
-  int rc =
+  const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
   DbPtr db(raw);
-  if (rc != SQLITE_OK) return Status::Error(DbError(path, raw, rc, "cannot open"));
+  if (rc != SQLITE_OK) return DbStatus(path, raw, rc, "cannot open");
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
 
-  // Before anything that writes (journal_mode=WAL rewrites the header): refuse a non-database
-  // and a database from a newer build while the file is still untouched.
-  auto version = internal::ReadSchemaVersion(db.get(), path);
+  auto version = CheckSchemaBeforeWriting(db.get(), path);
   if (!version) return version.status();
-  if (*version == 0) {
-    int rc0 = SQLITE_OK;
-    auto objects = internal::QueryInt(db.get(), "SELECT count(*) FROM sqlite_master", &rc0);
-    if (!objects) return Status::Error(DbError(path, db.get(), rc0, "cannot read the schema"));
-    if (*objects != 0) {
-      return Status::Error("database " + path +
-                           " is not an adu-opwatch database (it has tables but no adu-opwatch "
-                           "schema version); refusing to modify it");
-    }
-  }
-  if (*version > internal::LatestSchemaVersion()) {
-    return Status::Error("database " + path + " was written by a newer adu-opwatch (schema " +
-                         std::to_string(*version) + ", this build knows " +
-                         std::to_string(internal::LatestSchemaVersion()) +
-                         "); refusing to modify it");
-  }
-
-  sqlite3_stmt* stmt = nullptr;
-  rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
-  std::string mode;
-  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_OK) return Status::Error(DbError(path, db.get(), rc, "cannot enable WAL"));
-  if (mode != "wal") {
-    return Status::Error("database " + path + ": cannot enable WAL (journal mode is " + mode + ")");
-  }
-  // NORMAL is durable across application crashes in WAL mode; only a power loss can lose the
-  // last transactions, never corrupt the file. journal_size_limit keeps the WAL from staying
-  // huge after a long reader made it grow.
-  for (const char* pragma :
-       {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
-    rc = Exec(db.get(), pragma);
-    if (rc != SQLITE_OK) return Status::Error(DbError(path, db.get(), rc, pragma));
-  }
-
+  if (Status st = ConfigureWriter(db.get(), path); !st.ok()) return st;
   // A current database needs no write lock at all, so the daemon starts even while a user's
   // shell holds one (its writes then wait and retry like any other).
   if (*version < internal::LatestSchemaVersion()) {

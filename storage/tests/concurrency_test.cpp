@@ -9,7 +9,7 @@
 #include <deque>
 #include <thread>
 
-#include "adu/storage/report.h"
+#include "adu/storage/queries.h"
 #include "adu/storage/sqlite_store.h"
 #include "test_util.h"
 
@@ -56,7 +56,7 @@ TEST(ConcurrencyTest, ALongReadTransactionNeverStopsTheWriter) {
   std::atomic<int> report_failures{0};
   std::thread status_thread([&] {
     while (!stop) {
-      auto out = RenderStatus(path, true);
+      auto out = LoadStatus(path);
       ++(out.ok() ? reports : report_failures);
     }
   });

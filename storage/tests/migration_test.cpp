@@ -153,6 +153,7 @@ TEST(MigrationTest, ANewerSchemaIsRefusedAndTheFileLeftUntouched) {
   const FileState before = Capture(path);
   auto store = SqliteStore::Open(path, {});
   ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(store.status().IsIncompatible()) << StatusCodeName(store.status().code());
   EXPECT_EQ(store.error(), "database " + path +
                                " was written by a newer adu-opwatch (schema 99, this build knows " +
                                std::to_string(SqliteStore::SchemaVersion()) +
@@ -175,6 +176,7 @@ TEST(MigrationTest, AForeignDatabaseIsRefusedAndLeftUntouched) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("not an adu-opwatch database"));
+  EXPECT_TRUE(store.status().IsCorrupt()) << StatusCodeName(store.status().code());
   ExpectUnchanged(path, before);
 }
 
@@ -199,6 +201,7 @@ TEST(MigrationTest, ATruncatedDatabaseIsRefusedWithSqlitesMessage) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("malformed"));
+  EXPECT_TRUE(store.status().IsCorrupt()) << StatusCodeName(store.status().code());
 }
 
 }  // namespace

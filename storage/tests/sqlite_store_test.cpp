@@ -85,6 +85,7 @@ TEST(SqliteStoreTest, MissingDirectoryIsNamed) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(dir.File("nope")));
   EXPECT_THAT(store.error(), HasSubstr("does not exist"));
+  EXPECT_TRUE(store.status().IsNotFound()) << StatusCodeName(store.status().code());
 }
 
 TEST(SqliteStoreTest, NonDatabaseFileIsRefusedWithPathAndSqliteMessage) {
@@ -99,6 +100,7 @@ TEST(SqliteStoreTest, NonDatabaseFileIsRefusedWithPathAndSqliteMessage) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("file is not a database"));
+  EXPECT_TRUE(store.status().IsCorrupt()) << StatusCodeName(store.status().code());
   EXPECT_EQ(ReadFileBytes(path), before);
 }
 

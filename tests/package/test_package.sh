@@ -71,7 +71,7 @@ if $do_build; then
   echo "== building the package in $build_dir (Release, no tests, no sanitizers)"
   rm -f "$build_dir"/adu-opwatch_*.deb
   cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DADU_BUILD_TESTS=OFF -DADU_SANITIZE= \
-    >"$work/configure.log" 2>&1 || die "configure" "$(tail -20 "$work/configure.log")"
+    -DADU_TEST_HOOKS=OFF >"$work/configure.log" 2>&1 || die "configure" "$(tail -20 "$work/configure.log")"
   cmake --build "$build_dir" -j"$(nproc)" --target package >"$work/build.log" 2>&1 ||
     die "build the package" "$(tail -30 "$work/build.log")"
   pass "cmake --build $build_dir --target package"
@@ -115,6 +115,9 @@ programs=$(cd "$work/x" && find . -type f -perm -u+x | sed 's|^\.||')
 check "contents: /usr/bin/adu-opwatch is the only executable" test "$programs" = /usr/bin/adu-opwatch
 check "contents: no test or emulator files" bash -c "! grep -Ei 'test|emulator|fuzz|bench' '$work/contents'"
 check "binary is stripped" bash -c "! readelf -S '$work/x/usr/bin/adu-opwatch' | grep -q '\.symtab'"
+# The test and benchmark hooks (daemon/test_hooks.h) are compiled out: not even their names.
+check "binary has no test or benchmark hooks (ADU_OPWATCH_TEST_*, ADU_OPWATCH_BENCH_*)" \
+  bash -c "! strings -a '$work/x/usr/bin/adu-opwatch' | grep -Eq 'ADU_OPWATCH_(TEST|BENCH)_'"
 check "binary is not built with sanitizers" bash -c "! readelf -d '$work/x/usr/bin/adu-opwatch' | grep -Eq 'lib(a|ub|t)san'"
 check "binary has full RELRO (Debian hardening)" bash -c "readelf -d '$work/x/usr/bin/adu-opwatch' | grep -q BIND_NOW"
 check "config.yaml is 0640 in the package" bash -c "dpkg-deb -c '$deb' | grep -E '^-rw-r----- root/root .* \./etc/adu-opwatch/config\.yaml$'"
