@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "adu/client/cpprest_http_client.h"
@@ -32,6 +33,7 @@
 #include "adu/config/config.h"
 #include "adu/core/engine.h"
 #include "adu/core/store_writer.h"
+#include "adu/core/time_format.h"
 #include "adu/storage/sqlite_store.h"
 #include "adu/systemd/journal_sink.h"
 #include "adu/systemd/notifier.h"
@@ -116,6 +118,10 @@ std::string StatusLine(const EngineStats& s, MonoTime now) {
   }
   line += "; " + std::to_string(s.errors_last_hour) + " errors in the last hour";
   if (s.list_mode) line += "; list-based refresh";
+  if (s.database_unavailable_since) {
+    line += "; database unavailable since " + FormatTimestamp(*s.database_unavailable_since);
+  }
+  if (s.polls_paused) line += "; polls paused until queued results are written";
   return line;
 }
 
@@ -235,10 +241,14 @@ Status Daemon::Open() {
   co.request_timeout = config_.poll.request_timeout;
   service_ = std::make_unique<client::DeviceUpdateClient>(co, *http_, *tokens_);
 
+  // Read here, on this thread, before the writer thread owns the connection.
+  auto records = store_->LoadOperations();
+  if (!records.ok()) return records.status();
   writer_ = std::make_unique<StoreWriter>(*store_, SystemClock(), log_);
-  engine_ = std::make_unique<Engine>(EngineOptionsFrom(config_), *service_, *store_, *writer_,
-                                     SystemClock(), log_, std::random_device{}());
-  return engine_->Start(WatchItemsFrom(config_));
+  engine_ = std::make_unique<Engine>(EngineOptionsFrom(config_), *service_, *writer_, SystemClock(),
+                                     log_, std::random_device{}());
+  engine_->Start(*records, WatchItemsFrom(config_));
+  return Status::Ok();
 }
 
 int Daemon::Run() {

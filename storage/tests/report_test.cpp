@@ -88,7 +88,7 @@ TEST_F(ReportTest, StatusJsonCarriesEveryColumnEscaped) {
 
 TEST_F(ReportTest, HostileStringsCannotBreakTheTableOrTheJson) {
   auto bad = SnapshotRecord(Dev("weird"), T(5), "Run\x1b[2Jning\tx", "{}");
-  bad.snapshot->error_message = std::string("bad utf8 \xff\xfe end");
+  std::get<Changed>(bad.outcome).snapshot.error_message = std::string("bad utf8 \xff\xfe end");
   ASSERT_TRUE(store_->Write({bad}).ok());
   auto table = RenderStatus(path_, false);
   ASSERT_TRUE(table.ok());

@@ -2,19 +2,25 @@
 //
 // The engine hands over records with Enqueue(); a writer thread batches whatever is queued into
 // one Store::Write (one transaction). When the database cannot take a write (locked by a user's
-// shell, disk full, read-only), the batch stays queued and is retried with backoff; the queue is
-// bounded, and when it overflows the oldest "unchanged" records (counters only) go first, then
-// the oldest of the rest, each loss logged with a count. Watch-list changes go through the same
-// queue so they apply in order with the records.
+// shell, disk full, read-only), the batch stays queued and is retried with the shared Backoff.
+// Nothing queued is ever dropped. The queue is bounded by backpressure instead: at `max_queued`
+// results Enqueue() takes no more (the caller keeps the rest and the engine dispatches no new
+// polls until the queue drains; the service keeps the state, so waiting loses nothing), and an
+// unchanged poll merges into the operation's queued unchanged record instead of queueing one
+// record per poll. Watch-list changes go through the same queue, so they apply in order with the
+// records; they are never refused (one per reload) and do not count against the limit.
 //
-// Thread-safety: Enqueue/SetWatchList/Stop/Pending may be called from any thread. The Store is
-// used only by the writer thread once Start() has run (or by the caller of Pump() in tests).
+// Thread-safety: every public method may be called from any thread. The Store is used only by
+// the writer thread once Start() has run (or by the caller of Pump() in tests and --once).
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -47,26 +53,40 @@ class StoreWriter {
   // Writes what is queued (bounded by `deadline`), then ends the thread.
   void Stop(Duration deadline);
 
-  void Enqueue(std::vector<PollRecord> records);
+  // Queues `records` in order while the queue has room for them and returns the ones it did not
+  // take (empty when all fit). An unchanged poll that merges into a queued one always fits. The
+  // caller keeps what is returned and offers it again once Full() is false.
+  [[nodiscard]] std::vector<PollRecord> Enqueue(std::vector<PollRecord> records);
+  // Never refused.
   void SetWatchList(std::vector<OperationKey> watched);
 
   // One writer step on the caller's thread: writes everything queued once (tests, --once).
   // Returns false if a write failed (the records stay queued).
   bool Pump();
 
-  size_t Pending() const;
-  uint64_t Dropped() const;
-  bool Healthy() const;  // false while writes are failing
+  size_t Pending() const;        // queued items: results and watch-list updates
+  size_t QueuedResults() const;  // queued results; never more than max_queued
+  bool Full() const;             // QueuedResults() has reached max_queued
+  bool Healthy() const;          // false while writes are failing
+  // When the current run of failed writes began; nullopt while writes succeed.
+  std::optional<WallTime> UnavailableSince() const;
 
  private:
   struct WatchUpdate {
     std::vector<OperationKey> keys;
   };
-  using Item = std::variant<PollRecord, WatchUpdate>;
+  struct Entry {
+    uint64_t seq;  // consecutive: an entry's index is seq - queue_.front().seq
+    std::variant<PollRecord, WatchUpdate> item;
+  };
 
   void Loop();
   bool WriteQueued(std::unique_lock<std::mutex>& lock);
-  void TrimLocked();
+  Status WriteFront(std::unique_lock<std::mutex>& lock, size_t& taken, size_t& results);
+  void OnWritten(const Status& status, size_t taken, size_t results);
+  bool MergeUnchangedLocked(const PollRecord& record);
+  void PushLocked(std::variant<PollRecord, WatchUpdate> item);
+  void MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& next_maintain);
 
   Store& store_;
   Clock& clock_;
@@ -75,11 +95,15 @@ class StoreWriter {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Item> queue_;
+  std::deque<Entry> queue_;
+  uint64_t next_seq_ = 0;
+  uint64_t merge_from_seq_ = 0;  // merges never reach back past the last watch-list update
+  std::map<OperationKey, uint64_t> last_of_;  // seq of each operation's last queued record
+  size_t results_ = 0;                        // PollRecords in queue_
   bool stopping_ = false;
   bool healthy_ = true;
   int failures_ = 0;
-  uint64_t dropped_ = 0;
+  std::optional<WallTime> unavailable_since_;
   size_t in_write_ = 0;  // items at the queue's front that a Write has in hand
   MonoTime stop_deadline_{};
   std::thread thread_;
