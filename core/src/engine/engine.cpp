@@ -147,7 +147,8 @@ void Engine::Impl::OnFetch(const OperationKey& key, FetchOutcome outcome) {
   Op* op = state_.Find(key);
   if (op == nullptr || !op->in_flight) return;  // unwatched while in flight
   op->in_flight = false;
-  if (state_.stopping && outcome.failed()) return;  // our own cancellation
+  // Our own cancellation at shutdown is no poll error (a 404 still is an answer).
+  if (state_.stopping && outcome.failed() && !outcome.failed()->not_found) return;
   applier_.ApplyFetch(*op, std::move(outcome), clock_.Now(), clock_.WallNow());
 }
 
