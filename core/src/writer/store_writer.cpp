@@ -3,23 +3,79 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <variant>
 
 #include "adu/core/backoff.h"
 
 namespace adu {
 
-StoreWriter::StoreWriter(Store& store, Clock& clock, std::shared_ptr<spdlog::logger> logger,
-                         StoreWriterOptions options)
-    : store_(store), clock_(clock), log_(std::move(logger)), options_(options) {}
+class StoreWriter::Impl {
+ public:
+  Impl(Store& store, Clock& clock, std::shared_ptr<spdlog::logger> logger,
+       StoreWriterOptions options)
+      : store_(store), clock_(clock), log_(std::move(logger)), options_(options) {}
+  ~Impl() { Stop(Duration(0)); }
 
-StoreWriter::~StoreWriter() { Stop(Duration(0)); }
+  void Start();
+  void Stop(Duration deadline);
+  std::vector<PollRecord> Enqueue(std::vector<PollRecord> records);
+  void SetWatchList(std::vector<OperationKey> watched);
+  bool Pump();
+  size_t Pending() const;
+  size_t QueuedResults() const;
+  bool Full() const;
+  bool Healthy() const;
+  std::optional<WallTime> UnavailableSince() const;
 
-void StoreWriter::Start() {
+ private:
+  struct WatchUpdate {
+    std::vector<OperationKey> keys;
+  };
+  struct Entry {
+    uint64_t seq;  // consecutive: an entry's index is seq - queue_.front().seq
+    std::variant<PollRecord, WatchUpdate> item;
+  };
+
+  void Loop();
+  bool WriteQueued(std::unique_lock<std::mutex>& lock);
+  Status WriteFront(std::unique_lock<std::mutex>& lock, size_t& taken, size_t& results);
+  void OnWritten(const Status& status, size_t taken, size_t results);
+  bool MergeUnchangedLocked(const PollRecord& record);
+  void PushLocked(std::variant<PollRecord, WatchUpdate> item);
+  void MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& next_maintain);
+
+  Store& store_;
+  Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  StoreWriterOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Entry> queue_;
+  uint64_t next_seq_ = 0;
+  uint64_t merge_from_seq_ = 0;  // merges never reach back past the last watch-list update
+  std::map<OperationKey, uint64_t> last_of_;  // seq of each operation's last queued record
+  size_t results_ = 0;                        // PollRecords in queue_
+  bool stopping_ = false;
+  bool healthy_ = true;
+  int failures_ = 0;
+  std::optional<WallTime> unavailable_since_;
+  size_t in_write_ = 0;  // items at the queue's front that a Write has in hand
+  MonoTime stop_deadline_{};
+  std::thread thread_;
+};
+
+void StoreWriter::Impl::Start() {
   std::lock_guard lock(mu_);
   if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
 }
 
-void StoreWriter::Stop(Duration deadline) {
+void StoreWriter::Impl::Stop(Duration deadline) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -31,7 +87,7 @@ void StoreWriter::Stop(Duration deadline) {
   if (thread_.joinable()) thread_.join();
 }
 
-void StoreWriter::PushLocked(std::variant<PollRecord, WatchUpdate> item) {
+void StoreWriter::Impl::PushLocked(std::variant<PollRecord, WatchUpdate> item) {
   const uint64_t seq = next_seq_++;
   if (const auto* rec = std::get_if<PollRecord>(&item)) {
     last_of_[rec->key] = seq;
@@ -42,7 +98,7 @@ void StoreWriter::PushLocked(std::variant<PollRecord, WatchUpdate> item) {
   queue_.push_back(Entry{seq, std::move(item)});
 }
 
-bool StoreWriter::MergeUnchangedLocked(const PollRecord& record) {
+bool StoreWriter::Impl::MergeUnchangedLocked(const PollRecord& record) {
   const auto* incoming = std::get_if<Unchanged>(&record.outcome);
   if (incoming == nullptr || queue_.empty()) return false;
   auto it = last_of_.find(record.key);
@@ -59,7 +115,7 @@ bool StoreWriter::MergeUnchangedLocked(const PollRecord& record) {
   return true;
 }
 
-std::vector<PollRecord> StoreWriter::Enqueue(std::vector<PollRecord> records) {
+std::vector<PollRecord> StoreWriter::Impl::Enqueue(std::vector<PollRecord> records) {
   std::vector<PollRecord> refused;
   if (records.empty()) return refused;
   bool wake = false;
@@ -82,7 +138,7 @@ std::vector<PollRecord> StoreWriter::Enqueue(std::vector<PollRecord> records) {
   return refused;
 }
 
-void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {
+void StoreWriter::Impl::SetWatchList(std::vector<OperationKey> watched) {
   {
     std::lock_guard lock(mu_);
     PushLocked(WatchUpdate{std::move(watched)});
@@ -90,32 +146,32 @@ void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {
   cv_.notify_all();
 }
 
-size_t StoreWriter::Pending() const {
+size_t StoreWriter::Impl::Pending() const {
   std::lock_guard lock(mu_);
   return queue_.size();
 }
 
-size_t StoreWriter::QueuedResults() const {
+size_t StoreWriter::Impl::QueuedResults() const {
   std::lock_guard lock(mu_);
   return results_;
 }
 
-bool StoreWriter::Full() const {
+bool StoreWriter::Impl::Full() const {
   std::lock_guard lock(mu_);
   return results_ >= options_.max_queued;
 }
 
-bool StoreWriter::Healthy() const {
+bool StoreWriter::Impl::Healthy() const {
   std::lock_guard lock(mu_);
   return healthy_;
 }
 
-std::optional<WallTime> StoreWriter::UnavailableSince() const {
+std::optional<WallTime> StoreWriter::Impl::UnavailableSince() const {
   std::lock_guard lock(mu_);
   return unavailable_since_;
 }
 
-bool StoreWriter::Pump() {
+bool StoreWriter::Impl::Pump() {
   std::unique_lock lock(mu_);
   while (!queue_.empty()) {
     if (!WriteQueued(lock)) return false;
@@ -123,7 +179,8 @@ bool StoreWriter::Pump() {
   return true;
 }
 
-Status StoreWriter::WriteFront(std::unique_lock<std::mutex>& lock, size_t& taken, size_t& results) {
+Status StoreWriter::Impl::WriteFront(std::unique_lock<std::mutex>& lock, size_t& taken,
+                                     size_t& results) {
   if (auto* update = std::get_if<WatchUpdate>(&queue_.front().item)) {
     auto keys = update->keys;
     in_write_ = taken = 1;
@@ -146,7 +203,7 @@ Status StoreWriter::WriteFront(std::unique_lock<std::mutex>& lock, size_t& taken
   return status;
 }
 
-void StoreWriter::OnWritten(const Status& status, size_t taken, size_t results) {
+void StoreWriter::Impl::OnWritten(const Status& status, size_t taken, size_t results) {
   in_write_ = 0;
   if (status.ok()) {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
@@ -169,7 +226,7 @@ void StoreWriter::OnWritten(const Status& status, size_t taken, size_t results) 
   healthy_ = false;
 }
 
-bool StoreWriter::WriteQueued(std::unique_lock<std::mutex>& lock) {
+bool StoreWriter::Impl::WriteQueued(std::unique_lock<std::mutex>& lock) {
   if (queue_.empty()) return true;
   size_t taken = 0;
   size_t results = 0;
@@ -178,7 +235,7 @@ bool StoreWriter::WriteQueued(std::unique_lock<std::mutex>& lock) {
   return status.ok();
 }
 
-void StoreWriter::MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& next_maintain) {
+void StoreWriter::Impl::MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& next_maintain) {
   if (!queue_.empty() || stopping_ || clock_.Now() < next_maintain) return;
   lock.unlock();
   auto progress = store_.Maintain(clock_.WallNow());
@@ -188,7 +245,7 @@ void StoreWriter::MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& ne
   next_maintain = clock_.Now() + (more ? std::chrono::seconds(1) : options_.maintain_every);
 }
 
-void StoreWriter::Loop() {
+void StoreWriter::Impl::Loop() {
   std::unique_lock lock(mu_);
   MonoTime next_maintain = clock_.Now() + options_.maintain_every;
   const Backoff retry(options_.retry_min, options_.retry_max);
@@ -215,5 +272,27 @@ void StoreWriter::Loop() {
     log_->error("stopping with {} results not written to the database", results_);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+
+StoreWriter::StoreWriter(Store& store, Clock& clock, std::shared_ptr<spdlog::logger> logger,
+                         StoreWriterOptions options)
+    : impl_(std::make_unique<Impl>(store, clock, std::move(logger), options)) {}
+StoreWriter::~StoreWriter() = default;  // Impl's destructor stops the thread
+
+void StoreWriter::Start() { impl_->Start(); }
+void StoreWriter::Stop(Duration deadline) { impl_->Stop(deadline); }
+std::vector<PollRecord> StoreWriter::Enqueue(std::vector<PollRecord> records) {
+  return impl_->Enqueue(std::move(records));
+}
+void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {
+  impl_->SetWatchList(std::move(watched));
+}
+bool StoreWriter::Pump() { return impl_->Pump(); }
+size_t StoreWriter::Pending() const { return impl_->Pending(); }
+size_t StoreWriter::QueuedResults() const { return impl_->QueuedResults(); }
+bool StoreWriter::Full() const { return impl_->Full(); }
+bool StoreWriter::Healthy() const { return impl_->Healthy(); }
+std::optional<WallTime> StoreWriter::UnavailableSince() const { return impl_->UnavailableSince(); }
 
 }  // namespace adu

@@ -14,15 +14,8 @@
 // the writer thread once Start() has run (or by the caller of Pump() in tests and --once).
 #pragma once
 
-#include <condition_variable>
-#include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
-#include <variant>
 #include <vector>
 
 #include "adu/core/clock.h"
@@ -71,42 +64,10 @@ class StoreWriter {
   // When the current run of failed writes began; nullopt while writes succeed.
   std::optional<WallTime> UnavailableSince() const;
 
+  class Impl;  // core/src/writer/store_writer.cpp
+
  private:
-  struct WatchUpdate {
-    std::vector<OperationKey> keys;
-  };
-  struct Entry {
-    uint64_t seq;  // consecutive: an entry's index is seq - queue_.front().seq
-    std::variant<PollRecord, WatchUpdate> item;
-  };
-
-  void Loop();
-  bool WriteQueued(std::unique_lock<std::mutex>& lock);
-  Status WriteFront(std::unique_lock<std::mutex>& lock, size_t& taken, size_t& results);
-  void OnWritten(const Status& status, size_t taken, size_t results);
-  bool MergeUnchangedLocked(const PollRecord& record);
-  void PushLocked(std::variant<PollRecord, WatchUpdate> item);
-  void MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& next_maintain);
-
-  Store& store_;
-  Clock& clock_;
-  std::shared_ptr<spdlog::logger> log_;
-  StoreWriterOptions options_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Entry> queue_;
-  uint64_t next_seq_ = 0;
-  uint64_t merge_from_seq_ = 0;  // merges never reach back past the last watch-list update
-  std::map<OperationKey, uint64_t> last_of_;  // seq of each operation's last queued record
-  size_t results_ = 0;                        // PollRecords in queue_
-  bool stopping_ = false;
-  bool healthy_ = true;
-  int failures_ = 0;
-  std::optional<WallTime> unavailable_since_;
-  size_t in_write_ = 0;  // items at the queue's front that a Write has in hand
-  MonoTime stop_deadline_{};
-  std::thread thread_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace adu
