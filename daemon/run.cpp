@@ -62,7 +62,11 @@ Status Daemon::Start() {
   auto wired = Wire(config_, log_);
   if (!wired) return wired.status();
   adapters_ = std::move(*wired);
-  return adapters_.engine->Start(WatchItemsFrom(config_));
+  // Read here, on this thread, before the writer thread owns the connection.
+  auto records = adapters_.store->LoadOperations();
+  if (!records.ok()) return records.status();
+  adapters_.engine->Start(*records, WatchItemsFrom(config_));
+  return Status::Ok();
 }
 
 void Daemon::LogStart() const {

@@ -1,5 +1,7 @@
 #include "status_line.h"
 
+#include "adu/core/time_format.h"
+
 namespace adu::daemon {
 
 std::string StatusLine(const EngineStats& s, MonoTime now) {
@@ -15,6 +17,10 @@ std::string StatusLine(const EngineStats& s, MonoTime now) {
   }
   line += "; " + std::to_string(s.errors_last_hour) + " errors in the last hour";
   if (s.list_mode) line += "; list-based refresh";
+  if (s.database_unavailable_since) {
+    line += "; database unavailable since " + FormatTimestamp(*s.database_unavailable_since);
+  }
+  if (s.polls_paused) line += "; polls paused until queued results are written";
   return line;
 }
 

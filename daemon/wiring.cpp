@@ -75,7 +75,7 @@ Result<Adapters> Wire(const config::Config& config, std::shared_ptr<spdlog::logg
   a.service = std::make_unique<client::DeviceUpdateClient>(ClientOptionsFrom(config, log), *a.http,
                                                            *a.tokens);
   a.writer = std::make_unique<StoreWriter>(*a.store, SystemClock(), log);
-  a.engine = std::make_unique<Engine>(EngineOptionsFrom(config), *a.service, *a.store, *a.writer,
+  a.engine = std::make_unique<Engine>(EngineOptionsFrom(config), *a.service, *a.writer,
                                       SystemClock(), log, std::random_device{}());
   return a;
 }

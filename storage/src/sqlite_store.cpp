@@ -46,8 +46,9 @@ constexpr const char* kUpdateAfterSnapshot =
     "etag = ?5, state = ?6, last_polled_at = ?7, last_changed_at = COALESCE(?8, last_changed_at), "
     "next_poll_at = ?9 WHERE kind = ?1 AND operation_id = ?2";
 
+// ?6: how many unchanged polls the record stands for (the writer merges queued ones).
 constexpr const char* kUpdateAfterUnchanged =
-    "UPDATE operations SET polls = polls + 1, not_modified = not_modified + 1, state = ?3, "
+    "UPDATE operations SET polls = polls + ?6, not_modified = not_modified + ?6, state = ?3, "
     "last_polled_at = ?4, next_poll_at = ?5 WHERE kind = ?1 AND operation_id = ?2";
 
 constexpr const char* kUpdateAfterFailure =
@@ -162,6 +163,10 @@ Status CreateFile(const std::string& path) {
   return st;
 }
 
+MaintainProgress Progress(bool more) {
+  return more ? MaintainProgress::kMoreWork : MaintainProgress::kDone;
+}
+
 }  // namespace
 
 class SqliteStore::Impl {
@@ -175,7 +180,7 @@ class SqliteStore::Impl {
   Result<std::vector<OperationRecord>> LoadOperations();
   Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now);
   Status Write(const std::vector<PollRecord>& batch);
-  Result<bool> Maintain(WallTime now);
+  Result<MaintainProgress> Maintain(WallTime now);
 
  private:
   // A failed step's message, captured before ROLLBACK overwrites sqlite3_errmsg.
@@ -217,6 +222,9 @@ class SqliteStore::Impl {
   }
 
   std::optional<Failure> WriteRecord(const PollRecord& r);
+  std::optional<Failure> WriteChanged(const PollRecord& r, const Snapshot& snap);
+  std::optional<Failure> WriteUnchanged(const PollRecord& r, const Unchanged& unchanged);
+  std::optional<Failure> WriteFailed(const PollRecord& r, const PollError& e);
   std::optional<Failure> CapErrors(const OperationKey& key, int keep, int64_t* deleted);
   std::optional<Failure> ReadKeys(const char* sql, std::vector<OperationKey>& out,
                                   const std::function<void(Query&)>& bind);
@@ -230,106 +238,112 @@ class SqliteStore::Impl {
 
 std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteRecord(const PollRecord& r) {
   std::optional<Failure> failure;
-  const std::string kind(Kind(r.key));
-  const std::string at = FormatTimestamp(r.at);
-  const std::string state(StateName(r.state));
-  const auto next = OptTime(r.next_poll_at);
-
   {
     auto* s = Stmt(kEnsureOperation, failure);
     if (!s) return failure;
     Query q(s);
-    q.Bind(1, r.key.id).Bind(2, kind).Bind(3, state).Bind(4, at);
+    q.Bind(1, r.key.id)
+        .Bind(2, Kind(r.key))
+        .Bind(3, StateName(r.state))
+        .Bind(4, FormatTimestamp(r.at));
     if (!Run(q, "cannot insert an operation", failure)) return failure;
   }
+  if (const auto* changed = std::get_if<Changed>(&r.outcome)) {
+    return WriteChanged(r, changed->snapshot);
+  }
+  if (const auto* unchanged = std::get_if<Unchanged>(&r.outcome)) {
+    return WriteUnchanged(r, *unchanged);
+  }
+  return WriteFailed(r, std::get<Failed>(r.outcome).error);
+}
 
-  switch (r.type) {
-    case PollRecord::Type::kSnapshot: {
-      if (!r.snapshot) {
-        return Failure{"database " + path_ + ": a snapshot record for " + r.key.id +
-                       " carries no snapshot"};
-      }
-      const Snapshot& snap = *r.snapshot;
-      bool duplicate = false;
-      {
-        auto* s = Stmt(kLatestBodyEquals, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, kind).Bind(2, r.key.id).Bind(3, snap.body);
-        const int rc = q.Step();
-        if (rc == SQLITE_ROW) {
-          duplicate = q.Int(0) == 1;
-        } else if (rc != SQLITE_DONE) {
-          return Failure{DbError(path_, db_.get(), rc, "cannot read the latest snapshot")};
-        }
-      }
-      const std::string observed = FormatTimestamp(snap.observed_at);
-      if (!duplicate) {
-        auto* s = Stmt(kInsertSnapshot, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, r.key.id).Bind(2, kind).Bind(3, observed).BindNonEmpty(4, snap.status);
-        q.BindNonEmpty(5, snap.etag).BindNonEmpty(6, NormalizeTimestamp(snap.created_at));
-        q.BindNonEmpty(7, NormalizeTimestamp(snap.last_action_at)).BindNonEmpty(8, snap.error_code);
-        q.BindNonEmpty(9, snap.error_message).BindNonEmpty(10, snap.trace_id).Bind(11, snap.body);
-        if (!Run(q, "cannot insert a snapshot", failure)) return failure;
-      }
-      auto* s = Stmt(kUpdateAfterSnapshot, failure);
-      if (!s) return failure;
-      Query q(s);
-      q.Bind(1, kind).Bind(2, r.key.id).Bind(3, int64_t{duplicate ? 1 : 0});
-      q.BindNonEmpty(4, snap.status).BindNonEmpty(5, snap.etag).Bind(6, state).Bind(7, at);
-      if (duplicate) {
-        q.BindNull(8);
-      } else {
-        q.Bind(8, observed);
-      }
-      q.BindOpt(9, next);
-      if (!Run(q, "cannot update an operation", failure)) return failure;
-      return std::nullopt;
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteChanged(const PollRecord& r,
+                                                                          const Snapshot& snap) {
+  std::optional<Failure> failure;
+  const std::string kind(Kind(r.key));
+  bool duplicate = false;
+  {
+    auto* s = Stmt(kLatestBodyEquals, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, kind).Bind(2, r.key.id).Bind(3, snap.body);
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) {
+      duplicate = q.Int(0) == 1;
+    } else if (rc != SQLITE_DONE) {
+      return Failure{DbError(path_, db_.get(), rc, "cannot read the latest snapshot")};
     }
-    case PollRecord::Type::kUnchanged: {
-      auto* s = Stmt(kUpdateAfterUnchanged, failure);
-      if (!s) return failure;
-      Query q(s);
-      q.Bind(1, kind).Bind(2, r.key.id).Bind(3, state).Bind(4, at).BindOpt(5, next);
-      if (!Run(q, "cannot update an operation", failure)) return failure;
-      return std::nullopt;
+  }
+  const std::string observed = FormatTimestamp(snap.observed_at);
+  if (!duplicate) {
+    auto* s = Stmt(kInsertSnapshot, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, r.key.id).Bind(2, kind).Bind(3, observed).BindNonEmpty(4, snap.status);
+    q.BindNonEmpty(5, snap.etag).BindNonEmpty(6, NormalizeTimestamp(snap.created_at));
+    q.BindNonEmpty(7, NormalizeTimestamp(snap.last_action_at)).BindNonEmpty(8, snap.error_code);
+    q.BindNonEmpty(9, snap.error_message).BindNonEmpty(10, snap.trace_id).Bind(11, snap.body);
+    if (!Run(q, "cannot insert a snapshot", failure)) return failure;
+  }
+  auto* s = Stmt(kUpdateAfterSnapshot, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, kind).Bind(2, r.key.id).Bind(3, int64_t{duplicate ? 1 : 0});
+  q.BindNonEmpty(4, snap.status).BindNonEmpty(5, snap.etag).Bind(6, StateName(r.state));
+  q.Bind(7, FormatTimestamp(r.at));
+  if (duplicate) {
+    q.BindNull(8);
+  } else {
+    q.Bind(8, observed);
+  }
+  q.BindOpt(9, OptTime(r.next_poll_at));
+  if (!Run(q, "cannot update an operation", failure)) return failure;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteUnchanged(
+    const PollRecord& r, const Unchanged& unchanged) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kUpdateAfterUnchanged, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(r.key))
+      .Bind(2, r.key.id)
+      .Bind(3, StateName(r.state))
+      .Bind(4, FormatTimestamp(r.at));
+  q.BindOpt(5, OptTime(r.next_poll_at)).Bind(6, int64_t{unchanged.polls});
+  if (!Run(q, "cannot update an operation", failure)) return failure;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteFailed(const PollRecord& r,
+                                                                         const PollError& e) {
+  std::optional<Failure> failure;
+  const std::string kind(Kind(r.key));
+  {
+    auto* s = Stmt(kInsertPollError, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, r.key.id).Bind(2, kind).Bind(3, FormatTimestamp(e.at));
+    q.Bind(4, CategoryName(e.category));
+    if (e.http_status) {
+      q.Bind(5, int64_t{*e.http_status});
+    } else {
+      q.BindNull(5);
     }
-    case PollRecord::Type::kFailed: {
-      PollError e;
-      if (r.error) {
-        e = *r.error;
-      } else {
-        e.message = "unknown error";
-      }
-      {
-        auto* s = Stmt(kInsertPollError, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, r.key.id).Bind(2, kind).Bind(3, FormatTimestamp(r.error ? e.at : r.at));
-        q.Bind(4, CategoryName(e.category));
-        if (e.http_status) {
-          q.Bind(5, int64_t{*e.http_status});
-        } else {
-          q.BindNull(5);
-        }
-        q.BindNonEmpty(6, e.code).Bind(7, e.message);
-        if (!Run(q, "cannot insert a poll error", failure)) return failure;
-      }
-      {
-        auto* s = Stmt(kUpdateAfterFailure, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, kind).Bind(2, r.key.id).Bind(3, state).Bind(4, at).BindOpt(5, next);
-        q.Bind(6, DescribeError(e));
-        if (!Run(q, "cannot update an operation", failure)) return failure;
-      }
-      if (options_.max_errors_per_operation > 0) {
-        return CapErrors(r.key, options_.max_errors_per_operation, nullptr);
-      }
-      return std::nullopt;
-    }
+    q.BindNonEmpty(6, e.code).Bind(7, e.message);
+    if (!Run(q, "cannot insert a poll error", failure)) return failure;
+  }
+  {
+    auto* s = Stmt(kUpdateAfterFailure, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, kind).Bind(2, r.key.id).Bind(3, StateName(r.state)).Bind(4, FormatTimestamp(r.at));
+    q.BindOpt(5, OptTime(r.next_poll_at)).Bind(6, DescribeError(e));
+    if (!Run(q, "cannot update an operation", failure)) return failure;
+  }
+  if (options_.max_errors_per_operation > 0) {
+    return CapErrors(r.key, options_.max_errors_per_operation, nullptr);
   }
   return std::nullopt;
 }
@@ -429,7 +443,7 @@ Status SqliteStore::Impl::SetWatchList(const std::vector<OperationKey>& watched,
   });
 }
 
-Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
+Result<MaintainProgress> SqliteStore::Impl::Maintain(WallTime now) {
   const int batch = options_.maintain_batch_rows > 0 ? options_.maintain_batch_rows : 500;
   int64_t deleted = 0;
   bool more = false;
@@ -448,12 +462,12 @@ Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
       return CapErrors(over.front(), options_.max_errors_per_operation, &deleted);
     });
     if (!st.ok()) return st;
-    if (over.size() > 1) return true;
+    if (over.size() > 1) return MaintainProgress::kMoreWork;
     cap_checked_ = true;
     if (!over.empty()) more = true;
   }
 
-  if (!options_.retention) return more;
+  if (!options_.retention) return Progress(more);
   const std::string cutoff = FormatTimestamp(now - *options_.retention);
   Status st = InTransaction("cannot prune old data", [&]() -> std::optional<Failure> {
     std::vector<OperationKey> ops;
@@ -481,7 +495,7 @@ Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
     return std::nullopt;
   });
   if (!st.ok()) return st;
-  return more;
+  return Progress(more);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,7 +517,7 @@ Status SqliteStore::SetWatchList(const std::vector<OperationKey>& watched, WallT
 
 Status SqliteStore::Write(const std::vector<PollRecord>& batch) { return impl_->Write(batch); }
 
-Result<bool> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
+Result<MaintainProgress> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
 
 namespace {
 

@@ -77,7 +77,7 @@ TEST_F(QueriesTest, StatusReturnsEveryColumnOrderedByKindThenId) {
 
 TEST_F(QueriesTest, StringsComeBackExactly) {
   auto bad = SnapshotRecord(Dev("weird"), T(5), "Run\x1b[2Jning\tx", "{}");
-  bad.snapshot->error_message = std::string("bad utf8 \xff\xfe end");
+  std::get<Changed>(bad.outcome).snapshot.error_message = std::string("bad utf8 \xff\xfe end");
   ASSERT_TRUE(store_->Write({bad}).ok());
   auto ops = LoadStatus(path_);
   ASSERT_TRUE(ops.ok()) << ops.error();

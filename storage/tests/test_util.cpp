@@ -26,7 +26,6 @@ std::string Body(const std::string& id, const std::string& status, const std::st
 PollRecord SnapshotRecord(const OperationKey& key, WallTime at, const std::string& status,
                           const std::string& body, OperationState state) {
   PollRecord r;
-  r.type = PollRecord::Type::kSnapshot;
   r.key = key;
   r.at = at;
   r.state = state;
@@ -44,13 +43,12 @@ PollRecord SnapshotRecord(const OperationKey& key, WallTime at, const std::strin
     s.error_message = "the manifest is invalid";
   }
   s.body = body;
-  r.snapshot = s;
+  r.outcome = Changed{s, std::nullopt};
   return r;
 }
 
 PollRecord UnchangedRecord(const OperationKey& key, WallTime at, OperationState state) {
   PollRecord r;
-  r.type = PollRecord::Type::kUnchanged;
   r.key = key;
   r.at = at;
   r.state = state;
@@ -62,7 +60,6 @@ PollRecord FailedRecord(const OperationKey& key, WallTime at, ErrorCategory cate
                         std::optional<int> http_status, const std::string& code,
                         const std::string& message) {
   PollRecord r;
-  r.type = PollRecord::Type::kFailed;
   r.key = key;
   r.at = at;
   r.next_poll_at = at + std::chrono::seconds(60);
@@ -73,7 +70,7 @@ PollRecord FailedRecord(const OperationKey& key, WallTime at, ErrorCategory cate
   e.http_status = http_status;
   e.code = code;
   e.message = message;
-  r.error = e;
+  r.outcome = Failed{e, false};
   return r;
 }
 

@@ -22,6 +22,7 @@
 #include "adu/core/engine.h"
 #include "adu/core/store_writer.h"
 #include "adu/storage/sqlite_store.h"
+#include "adu/testing/fake_clock.h"
 
 namespace adu {
 namespace {
@@ -42,20 +43,6 @@ std::string ReadFile(const fs::path& path) {
 std::string Body(const std::string& name) {
   return ReadFile(fs::path(ADU_RECORDED_DIR) / "bodies" / name);
 }
-
-class ManualClock final : public Clock {
- public:
-  MonoTime Now() const override { return mono_; }
-  WallTime WallNow() const override { return wall_; }
-  void Advance(Duration d) {
-    mono_ += d;
-    wall_ += d;
-  }
-
- private:
-  MonoTime mono_ = MonoTime{} + std::chrono::hours(1000);
-  WallTime wall_ = WallTime{} + std::chrono::hours(24 * 365 * 56);
-};
 
 // Answers every request inline from `answer` and keeps what was sent.
 class ReplayHttp final : public client::HttpClient {
@@ -105,7 +92,7 @@ class Pipeline {
     engine_options.stop_on_terminal = false;  // so a second GET shows the If-None-Match
     engine_options.use_list = list_mode;
     engine_ =
-        std::make_unique<Engine>(engine_options, *client_, *store_, *writer_, clock_, logger_, 1);
+        std::make_unique<Engine>(engine_options, *client_, *writer_, clock_, logger_, 1);
   }
   ~Pipeline() {
     engine_.reset();
@@ -117,7 +104,9 @@ class Pipeline {
   void Start(const std::vector<OperationKey>& keys) {
     std::vector<WatchItem> watch;
     for (const auto& k : keys) watch.push_back({k, std::nullopt});
-    ASSERT_TRUE(engine_->Start(watch).ok());
+    auto records = store_->LoadOperations();
+    ASSERT_TRUE(records.ok()) << records.error();
+    engine_->Start(*records, watch);
   }
   // A few engine steps with their writes, `advance` apart.
   void Run(int steps, Duration advance = std::chrono::milliseconds(100)) {
@@ -163,7 +152,7 @@ class Pipeline {
   }
 
   fs::path dir_;
-  ManualClock clock_;
+  testing::FakeClock clock_;
   client::NoneTokenProvider tokens_;
   std::unique_ptr<client::DeviceUpdateClient> client_;
   std::unique_ptr<storage::SqliteStore> store_;

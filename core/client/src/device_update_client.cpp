@@ -174,56 +174,62 @@ FetchFailure AuthFailure(const Status& s) {
   return f;
 }
 
-FetchOutcome MapFetch(const Impl& impl, Result<HttpResult> answer) {
+FetchOutcome FailedFetch(const OperationKey& key, const FetchFailure& f, bool not_found = false) {
   FetchOutcome out;
-  out.type = FetchOutcome::Type::kFailed;
-  if (!answer) {
-    out.failure = AuthFailure(answer.status());
-    return out;
+  out.result = Failed{PollError{key, {}, f.category, f.http_status, f.code, f.message}, not_found};
+  return out;
+}
+
+FetchFailure ParseFailure(std::string message) {
+  FetchFailure f;
+  f.category = ErrorCategory::kParse;
+  f.http_status = 200;
+  f.message = std::move(message);
+  return f;
+}
+
+// A 200: the operation decoded, with the ETag to send back next time.
+FetchOutcome MapBody(const OperationKey& key, HttpResponse& resp) {
+  auto op = DecodeOperation(resp.body);
+  if (!op) return FailedFetch(key, ParseFailure("invalid operation body: " + op.error()));
+  const auto header = resp.Header("ETag");
+  std::string etag = header && !header->empty() ? *header : op->etag;
+  if (!UsableEtag(etag)) {
+    return FailedFetch(key, ParseFailure("unusable ETag (over " + std::to_string(kMaxEtagBytes) +
+                                         " bytes or a control character): not stored, never "
+                                         "sent back"));
   }
+  FetchOutcome out;
+  Changed changed{SnapshotOf(key, *op, std::move(etag), std::move(resp.body)), op->error};
+  out.result = std::move(changed);
+  return out;
+}
+
+FetchOutcome MapFetch(const Impl& impl, const OperationKey& key, Result<HttpResult> answer) {
+  if (!answer) return FailedFetch(key, AuthFailure(answer.status()));
   HttpResult& result = *answer;
   if (const auto* e = std::get_if<TransportError>(&result)) {
-    out.failure = TransportFailure(impl, *e);
-    return out;
+    return FailedFetch(key, TransportFailure(impl, *e));
   }
   auto& resp = std::get<HttpResponse>(result);
+  FetchOutcome out;
+  switch (resp.status) {
+    case 200:
+      out = MapBody(key, resp);
+      break;
+    case 304:
+      out.result = Unchanged{};
+      break;
+    case 404:
+      out = FailedFetch(key, ResponseFailure(resp, ErrorCategory::kHttp, "not found (404)"), true);
+      break;
+    default:
+      out = FailedFetch(key, StatusFailure(resp));
+      break;
+  }
   out.http_status = resp.status;
   out.retry_after = RetryAfterOf(impl, resp);
-  switch (resp.status) {
-    case 200: {
-      auto op = DecodeOperation(resp.body);
-      if (!op) {
-        out.failure.category = ErrorCategory::kParse;
-        out.failure.http_status = 200;
-        out.failure.message = "invalid operation body: " + op.error();
-        return out;
-      }
-      const auto header = resp.Header("ETag");
-      out.etag = header && !header->empty() ? *header : op->etag;
-      if (!UsableEtag(out.etag)) {
-        out.etag.clear();
-        out.failure.category = ErrorCategory::kParse;
-        out.failure.http_status = 200;
-        out.failure.message = "unusable ETag (over " + std::to_string(kMaxEtagBytes) +
-                              " bytes or a control character): not stored, never sent back";
-        return out;
-      }
-      out.type = FetchOutcome::Type::kBody;
-      out.operation = std::move(op).value();
-      out.body = std::move(resp.body);
-      return out;
-    }
-    case 304:
-      out.type = FetchOutcome::Type::kNotModified;
-      return out;
-    case 404:
-      out.type = FetchOutcome::Type::kNotFound;
-      out.failure = ResponseFailure(resp, ErrorCategory::kHttp, "not found (404)");
-      return out;
-    default:
-      out.failure = StatusFailure(resp);
-      return out;
-  }
+  return out;
 }
 
 ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> answer) {
@@ -337,8 +343,8 @@ void DeviceUpdateClient::Fetch(const OperationKey& key, const std::string& if_no
   HttpRequest request = NewRequest(*impl_, OperationUrl(key));
   if (!if_none_match.empty()) request.headers.emplace_back("If-None-Match", if_none_match);
   SendAuthorized(impl_, std::move(request), 0,
-                 [impl = impl_, done = std::move(done)](Result<HttpResult> answer) {
-                   done(MapFetch(*impl, std::move(answer)));
+                 [impl = impl_, key, done = std::move(done)](Result<HttpResult> answer) {
+                   done(MapFetch(*impl, key, std::move(answer)));
                  });
 }
 

@@ -328,7 +328,7 @@ TEST_F(TokenTest, A401RefreshesTheTokenAndRetriesOnce) {
   std::optional<FetchOutcome> out;
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->type, FetchOutcome::Type::kBody);
+  EXPECT_TRUE(out->changed() != nullptr);
   ASSERT_EQ(http_.requests.size(), 4u);
   EXPECT_EQ(http_.requests[0].method, "POST");
   EXPECT_EQ(HeaderOf(http_.requests[1], "Authorization"), "Bearer tok-1");
@@ -351,9 +351,9 @@ TEST_F(TokenTest, ASecond401IsAnAuthFailure) {
   std::optional<FetchOutcome> out;
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out->failure.category, ErrorCategory::kAuth);
-  EXPECT_EQ(out->failure.http_status, 401);
+  ASSERT_TRUE(out->failed() != nullptr);
+  EXPECT_EQ(out->failed()->error.category, ErrorCategory::kAuth);
+  EXPECT_EQ(out->failed()->error.http_status, 401);
   EXPECT_EQ(http_.requests.size(), 4u);  // no third token request, no third GET
 }
 
@@ -364,11 +364,12 @@ TEST_F(TokenTest, NoRequestIsSentWithoutAToken) {
   std::optional<FetchOutcome> out;
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->failure.category, ErrorCategory::kAuth);
-  EXPECT_NE(out->failure.message.find("AADSTS7000215"), std::string::npos) << out->failure.message;
+  EXPECT_EQ(out->failed()->error.category, ErrorCategory::kAuth);
+  EXPECT_NE(out->failed()->error.message.find("AADSTS7000215"), std::string::npos)
+      << out->failed()->error.message;
   // While backing off: failed fast, nothing sent at all (neither token request nor GET).
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
-  EXPECT_EQ(out->failure.category, ErrorCategory::kAuth);
+  EXPECT_EQ(out->failed()->error.category, ErrorCategory::kAuth);
   EXPECT_EQ(http_.requests.size(), 1u);
   EXPECT_EQ(http_.requests[0].method, "POST");
 }

@@ -52,7 +52,7 @@ class SqliteStore final : public adu::Store {
   Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) override;
   Status Write(const std::vector<PollRecord>& batch) override;
   // One retention / error-cap step of at most maintain_batch_rows rows per table.
-  Result<bool> Maintain(WallTime now) override;
+  Result<MaintainProgress> Maintain(WallTime now) override;
 
   const std::string& path() const;
 
