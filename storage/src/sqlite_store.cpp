@@ -38,6 +38,16 @@ constexpr const char* kInsertSnapshot =
     "last_action_at, error_code, error_message, trace_id, body) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
+constexpr const char* kSetLatestSnapshot =
+    "UPDATE operations SET latest_snapshot_id = ?3 WHERE kind = ?1 AND operation_id = ?2";
+
+// After retention deleted an operation's oldest snapshots, the first one left is a first one
+// for the transitions view (from_status NULL), as the view computed from snapshots always said.
+constexpr const char* kMarkFirstSnapshot =
+    "UPDATE snapshots SET previous_status = NULL, status_changed = 1 WHERE id = (SELECT min(id) "
+    "FROM snapshots WHERE kind = ?1 AND operation_id = ?2) AND (status_changed IS NOT 1 OR "
+    "previous_status IS NOT NULL)";
+
 // ?8: last_changed_at, NULL when the body was a duplicate (keeps the previous value).
 constexpr const char* kUpdateAfterSnapshot =
     "UPDATE operations SET polls = polls + 1, not_modified = not_modified + ?3, status = ?4, "
@@ -191,6 +201,8 @@ class SqliteStore::Impl {
   }
 
   std::optional<Failure> WriteRecord(const PollRecord& r);
+  std::optional<Failure> StoreTransitionFacts(const OperationKey& key);
+  std::optional<Failure> MarkFirstSnapshot(const OperationKey& key);
   std::optional<Failure> CapErrors(const OperationKey& key, int keep, int64_t* deleted);
   std::optional<Failure> ReadKeys(const char* sql, std::vector<OperationKey>& out,
                                   const std::function<void(Query&)>& bind);
@@ -247,6 +259,7 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteRecord(const P
         q.BindNonEmpty(7, NormalizeTimestamp(snap.last_action_at)).BindNonEmpty(8, snap.error_code);
         q.BindNonEmpty(9, snap.error_message).BindNonEmpty(10, snap.trace_id).Bind(11, snap.body);
         if (!Run(q, "cannot insert a snapshot", failure)) return failure;
+        if (auto f = StoreTransitionFacts(r.key)) return f;
       }
       auto* s = Stmt(kUpdateAfterSnapshot, failure);
       if (!s) return failure;
@@ -305,6 +318,38 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteRecord(const P
       return std::nullopt;
     }
   }
+  return std::nullopt;
+}
+
+// Right after a snapshot's insert: its transition facts (schema version 3) and the operation's
+// latest snapshot id, so neither the transitions view nor a latest-state query scans history.
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::StoreTransitionFacts(
+    const OperationKey& key) {
+  std::optional<Failure> failure;
+  const int64_t id = sqlite3_last_insert_rowid(db_.get());
+  {
+    auto* s = Stmt(internal::kStoreTransitionFacts, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, id).Bind(2, id + 1);
+    if (!Run(q, "cannot store a transition", failure)) return failure;
+  }
+  auto* s = Stmt(kSetLatestSnapshot, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(key)).Bind(2, key.id).Bind(3, id);
+  if (!Run(q, "cannot update an operation", failure)) return failure;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::MarkFirstSnapshot(
+    const OperationKey& key) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kMarkFirstSnapshot, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(key)).Bind(2, key.id);
+  if (!Run(q, "cannot prune old data", failure)) return failure;
   return std::nullopt;
 }
 
@@ -468,6 +513,9 @@ Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
         q.Bind(1, Kind(key)).Bind(2, key.id).Bind(3, budget);
         if (!Run(q, "cannot prune old data", failure)) return failure;
         budget -= sqlite3_changes(db_.get());
+        if (sql == kPruneSnapshots) {
+          if (auto f = MarkFirstSnapshot(key)) return f;
+        }
       }
     }
     if (budget <= 0) more = true;
@@ -566,7 +614,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   // A current database needs no write lock at all, so the daemon starts even while a user's
   // shell holds one (its writes then wait and retry like any other).
   if (*version < internal::LatestSchemaVersion()) {
-    if (Status st = internal::Migrate(db.get(), path); !st.ok()) return st;
+    if (Status st = internal::Migrate(db.get(), path, options.migration_batch_rows); !st.ok())
+      return st;
   }
 
   auto impl = std::make_unique<Impl>(path, options, std::move(db));

@@ -93,7 +93,8 @@ TEST(MigrationTest, MigratesAVersion1DatabaseKeepingItsData) {
   EXPECT_EQ(db.Rows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                     "ORDER BY name"),
             (std::vector<std::string>{"operations_by_state", "poll_errors_by_operation",
-                                      "poll_errors_by_time", "snapshots_by_operation"}));
+                                      "poll_errors_by_time", "snapshots_by_operation",
+                                      "snapshots_transitions_by_time"}));
   // The daemon's latest-snapshot lookup uses the new index.
   const auto plan = db.Rows(
       "EXPLAIN QUERY PLAN SELECT body FROM snapshots WHERE kind = 'device' AND "
