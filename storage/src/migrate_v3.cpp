@@ -21,13 +21,18 @@
 namespace adu::storage::internal {
 namespace {
 
-// Columns and index, added in one short transaction (ALTER TABLE ADD COLUMN only edits the schema;
-// the partial index is empty until the backfill marks transitions, so it is cheap to maintain).
+// Columns and indexes, added in one short transaction: ALTER TABLE ADD COLUMN only edits the
+// schema, the partial index is empty until the backfill marks transitions (so cheap to maintain
+// meanwhile), and operations and poll errors are few next to snapshots. The last two serve the
+// whole-history aggregates of docs/database.md (failure_reasons, errors_by_category) from an
+// index instead of the table.
 constexpr const char* kAddColumns = R"sql(
 ALTER TABLE snapshots ADD COLUMN previous_status TEXT;
 ALTER TABLE snapshots ADD COLUMN status_changed INTEGER;
 ALTER TABLE operations ADD COLUMN latest_snapshot_id INTEGER;
 CREATE INDEX snapshots_transitions_by_time ON snapshots (observed_at) WHERE status_changed = 1;
+CREATE INDEX operations_by_status ON operations (status);
+CREATE INDEX poll_errors_by_category ON poll_errors (category, http_status, at);
 )sql";
 
 }  // namespace
