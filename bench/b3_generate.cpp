@@ -1,9 +1,9 @@
 // B3's database generator: `adu-b3-generate DB SNAPSHOTS [SEED]` writes a database of about
 // SNAPSHOTS snapshots through the product's own write path (SqliteStore::Open's migrations,
-// SetWatchList, Write), as a year of polling would have left it: SNAPSHOTS / 20 operations
-// started at random times over the year up to now, each NotStarted, then Running with a changing
-// body (progress) and finally Succeeded (most), Failed (about 10%) or still running (the recent
-// ones); unchanged polls, poll errors (503, timeouts, 429s, resets), operations the service
+// SetWatchList, Write), as one hub's polling would have left it: SNAPSHOTS / 20 operations, 137
+// a day (a year of history for 1,000,000 snapshots) up to now, each NotStarted, then Running with a
+// changing body (progress) and finally Succeeded (most), Failed (about 10%) or still running (the
+// recent ones); unchanged polls, poll errors (503, timeouts, 429s, resets), operations the service
 // forgot (404, not_found) and operations that left the watch list (unwatched).
 //
 // `adu-b3-generate --migrate DB` opens DB with the store (running any migration) and prints the
@@ -30,6 +30,11 @@ using std::chrono::milliseconds;
 
 constexpr int kSnapshotsPerOperation = 20;
 constexpr int kBatch = 500;  // records per Write(): the daemon writes one batch per poll round
+// One hub's activity, whatever the size: a larger database is a longer history (1,000,000
+// snapshots are a year), so time-bounded queries return about as many rows at every size and
+// their cost shows how it grows with history alone.
+constexpr int64_t kOperationsPerDay = 137;
+constexpr int64_t kDayMs = int64_t{24} * 3600 * 1000;
 
 enum class Event : uint8_t { kSnapshot, kUnchanged, kError, kNotFound };
 
@@ -143,12 +148,13 @@ PollRecord MakeRecord(const Operation& op, const Step& step, WallTime created,
 // Every poll of every operation over the year, in time order.
 std::vector<Step> Plan(std::vector<Operation>& ops, std::vector<int64_t>& created_ms,
                        int64_t end_ms, std::mt19937_64& rng) {
-  const int64_t year_ms = int64_t{365} * 24 * 3600 * 1000;
+  const int64_t span_ms =
+      std::max<int64_t>(kDayMs, static_cast<int64_t>(ops.size()) * kDayMs / kOperationsPerDay);
   std::vector<Step> steps;
   steps.reserve(ops.size() * (kSnapshotsPerOperation * 2 + 2));
   for (uint32_t i = 0; i < ops.size(); ++i) {
     Operation& op = ops[i];
-    int64_t t = end_ms - year_ms + static_cast<int64_t>(rng() % static_cast<uint64_t>(year_ms));
+    int64_t t = end_ms - span_ms + static_cast<int64_t>(rng() % static_cast<uint64_t>(span_ms));
     created_ms[i] = t - 2000;
     op.final_status = rng() % 10 == 0 ? "Failed" : "Succeeded";
     op.forgotten = rng() % 50 == 0;
@@ -201,7 +207,8 @@ int Generate(const std::string& path, int64_t snapshots, uint64_t seed) {
       std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count() - 60000;
   std::vector<int64_t> created_ms(count);
   const std::vector<Step> steps = Plan(ops, created_ms, end_ms, rng);
-  const WallTime start{milliseconds(end_ms - int64_t{366} * 24 * 3600 * 1000)};
+  const WallTime start{milliseconds(
+      end_ms - (static_cast<int64_t>(count) + 1) * kDayMs / kOperationsPerDay - kDayMs)};
   if (auto st = (*store)->SetWatchList(keys, start); !st.ok()) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return 1;
