@@ -123,6 +123,8 @@ def make_version2(src, dst):
     d = sqlite3.connect(dst, isolation_level=None)
     d.executescript("BEGIN;"
                     "DROP INDEX snapshots_transitions_by_time;"
+                    "DROP INDEX operations_by_status;"
+                    "DROP INDEX poll_errors_by_category;"
                     "DROP VIEW transitions;"
                     f"{V2_VIEW};"
                     "ALTER TABLE snapshots DROP COLUMN previous_status;"
@@ -214,8 +216,7 @@ def section(result):
                                      " (**transitions differ**)") for s in sizes) + " |")
     L.append("| generation (write path) | " + " | ".join(f"{s['generate_s']:.0f} s"
                                                         for s in sizes) + " |")
-    L.append("| load at the end | " + " | ".join(" ".join(f"{x:.2f}" for x in s["loadavg"])
-                                               for s in sizes) + " |")
+    L.append("| load at the end | " + " | ".join(str(s["loadavg"]) for s in sizes) + " |")
     L += ["", "The migration's transitions equal the generated file's row for row"
           + (" at every size." if all(s["migration_same_transitions"] for s in sizes)
              else ": **NO** (see the table)."), ""]
@@ -231,6 +232,8 @@ def section(result):
         ratio = cells[-1]["ms"] / cells[0]["ms"] if cells[0]["ms"] > 0 else float("inf")
         if name == "adu-opwatch status":
             verdict = "yes" if q["ms"] < STATUS_TARGET_MS else "**no**"
+        elif q.get("command"):  # a whole process: its start-up alone is tens of ms
+            verdict = "yes (ratio)" if ratio <= 3 else "**no** (ratio)"
         elif q["rows"] <= ROW_LIMIT:
             verdict = "yes" if q["ms"] < TARGET_MS and ratio <= 3 else "**no**"
         else:
@@ -261,7 +264,13 @@ def main():
     ap.add_argument("--adu-opwatch", required=True)
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--workdir", default=None, help="where the databases go (default: $TMPDIR)")
+    ap.add_argument("--section-only", action="store_true",
+                    help="rewrite the page's section from --out's JSON without measuring")
     args = ap.parse_args()
+    if args.section_only:
+        with open(args.out) as f:
+            write_section(section(json.load(f)))
+        return
     import report  # machine() and git_commit(), shared with the B1/B2 page
     result = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "commit": report.git_commit(ROOT), "machine": report.machine(), "sizes": []}

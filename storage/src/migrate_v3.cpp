@@ -31,7 +31,7 @@ ALTER TABLE snapshots ADD COLUMN previous_status TEXT;
 ALTER TABLE snapshots ADD COLUMN status_changed INTEGER;
 ALTER TABLE operations ADD COLUMN latest_snapshot_id INTEGER;
 CREATE INDEX snapshots_transitions_by_time ON snapshots (observed_at) WHERE status_changed = 1;
-CREATE INDEX operations_by_status ON operations (status);
+CREATE INDEX operations_by_status ON operations (status, latest_snapshot_id);
 CREATE INDEX poll_errors_by_category ON poll_errors (category, http_status, at);
 )sql";
 
