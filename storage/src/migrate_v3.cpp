@@ -35,12 +35,10 @@ CREATE INDEX operations_by_status ON operations (status, latest_snapshot_id);
 CREATE INDEX poll_errors_by_category ON poll_errors (category, http_status, at);
 )sql";
 
-}  // namespace
-
 // Snapshots [?1, ?2) not backfilled yet: the status of the operation's previous snapshot (by id)
 // and whether this one is a transition (the first, or a different status). Two index seeks per
-// row. Also the write path's statement for the one row it just inserted.
-const char* const kStoreTransitionFacts = R"sql(
+// row. (The write path computes the same for each new row: sqlite_store.cpp, ReadTransitionFacts.)
+constexpr const char* kBackfillSnapshots = R"sql(
 UPDATE snapshots AS s SET
   previous_status = (SELECT p.status FROM snapshots AS p WHERE p.kind = s.kind
                      AND p.operation_id = s.operation_id AND p.id < s.id ORDER BY p.id DESC LIMIT 1),
@@ -49,8 +47,6 @@ UPDATE snapshots AS s SET
                              AND p.id < s.id ORDER BY p.id DESC LIMIT 1), 1)
 WHERE s.id >= ?1 AND s.id < ?2 AND s.status_changed IS NULL
 )sql";
-
-namespace {
 
 // One batch of operations by rowid [?1, ?2): the latest snapshot's id, and the first remaining
 // snapshot marked as a first one (retention by an older build may have deleted its
@@ -172,7 +168,7 @@ Status Migration::BackfillSnapshots() {
     bool still_version2 = false;
     if (Status st = Begin(&still_version2); !st.ok() || !still_version2) return st;
     if (Status st =
-            RangeStatement(kStoreTransitionFacts, lo, lo + batch_, "cannot backfill snapshots");
+            RangeStatement(kBackfillSnapshots, lo, lo + batch_, "cannot backfill snapshots");
         !st.ok()) {
       return st;
     }

@@ -27,10 +27,6 @@ Status Migrate(sqlite3* db, const std::string& path, int batch_rows = kDefaultMi
 // replaces the transitions view and sets user_version 3 in one last transaction.
 Status MigrateToVersion3(sqlite3* db, const std::string& path, int batch_rows);
 
-// Sets previous_status and status_changed of the snapshots with ids in [?1, ?2) whose
-// status_changed is NULL: the v3 backfill's batches and the write path's new row.
-extern const char* const kStoreTransitionFacts;
-
 // Reads PRAGMA user_version; also how Open() finds out the file is not a database.
 Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path);
 
