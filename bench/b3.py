@@ -236,7 +236,7 @@ def section(result):
         ratio = cells[-1]["ms"] / cells[0]["ms"] if cells[0]["ms"] > 0 else float("inf")
         if name == "adu-opwatch status":
             verdict = "yes" if q["ms"] < STATUS_TARGET_MS else "**no**"
-        elif q.get("command"):  # a whole process: its start-up alone is tens of ms
+        elif q.get("command") and q["rows"] <= ROW_LIMIT:  # a process: start-up is ~10 ms
             verdict = "yes (ratio)" if ratio <= 3 else "**no** (ratio)"
         elif q["rows"] <= ROW_LIMIT:
             verdict = "yes" if q["ms"] < TARGET_MS and ratio <= 3 else "**no**"
