@@ -37,14 +37,27 @@ constexpr const char* kLatestBodyEquals =
 
 constexpr const char* kInsertSnapshot =
     "INSERT INTO snapshots (operation_id, kind, observed_at, status, etag, created_at, "
-    "last_action_at, error_code, error_message, trace_id, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "last_action_at, error_code, error_message, trace_id, body, previous_status, status_changed) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-// ?8: last_changed_at, NULL when the body was a duplicate (keeps the previous value).
+// The status of the operation's latest snapshot, read before a new one is inserted.
+constexpr const char* kLatestStatus =
+    "SELECT status FROM snapshots WHERE kind = ?1 AND operation_id = ?2 ORDER BY id DESC LIMIT 1";
+
+// After retention deleted an operation's oldest snapshots, the first one left is a first one
+// for the transitions view (from_status NULL), as the view computed from snapshots always said.
+constexpr const char* kMarkFirstSnapshot =
+    "UPDATE snapshots SET previous_status = NULL, status_changed = 1 WHERE id = (SELECT min(id) "
+    "FROM snapshots WHERE kind = ?1 AND operation_id = ?2) AND (status_changed IS NOT 1 OR "
+    "previous_status IS NOT NULL)";
+
+// ?8: last_changed_at and ?10: latest_snapshot_id, NULL when the body was a duplicate (keeps the
+// previous values).
 constexpr const char* kUpdateAfterSnapshot =
     "UPDATE operations SET polls = polls + 1, not_modified = not_modified + ?3, status = ?4, "
     "etag = ?5, state = ?6, last_polled_at = ?7, last_changed_at = COALESCE(?8, last_changed_at), "
-    "next_poll_at = ?9 WHERE kind = ?1 AND operation_id = ?2";
+    "next_poll_at = ?9, latest_snapshot_id = COALESCE(?10, latest_snapshot_id) "
+    "WHERE kind = ?1 AND operation_id = ?2";
 
 // ?6: how many unchanged polls the record stands for (the writer merges queued ones).
 constexpr const char* kUpdateAfterUnchanged =
@@ -225,6 +238,14 @@ class SqliteStore::Impl {
   std::optional<Failure> WriteChanged(const PollRecord& r, const Snapshot& snap);
   std::optional<Failure> WriteUnchanged(const PollRecord& r, const Unchanged& unchanged);
   std::optional<Failure> WriteFailed(const PollRecord& r, const PollError& e);
+  // Schema version 3's transition fact of a snapshot about to be inserted.
+  struct TransitionFacts {
+    std::optional<std::string> previous_status;  // of the latest snapshot; nullopt: none or NULL
+    bool status_changed = true;  // a row of the transitions view: the first, or a new status
+  };
+  std::optional<Failure> ReadTransitionFacts(const OperationKey& key, const std::string& status,
+                                             TransitionFacts& out);
+  std::optional<Failure> MarkFirstSnapshot(const OperationKey& key);
   std::optional<Failure> CapErrors(const OperationKey& key, int keep, int64_t* deleted);
   std::optional<Failure> ReadKeys(const char* sql, std::vector<OperationKey>& out,
                                   const std::function<void(Query&)>& bind);
@@ -275,15 +296,20 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteChanged(const 
     }
   }
   const std::string observed = FormatTimestamp(snap.observed_at);
+  int64_t snapshot_id = 0;
   if (!duplicate) {
+    TransitionFacts facts;
+    if (auto f = ReadTransitionFacts(r.key, snap.status, facts)) return f;
     auto* s = Stmt(kInsertSnapshot, failure);
     if (!s) return failure;
     Query q(s);
     q.Bind(1, r.key.id).Bind(2, kind).Bind(3, observed).BindNonEmpty(4, snap.status);
-    q.BindNonEmpty(5, snap.etag).BindNonEmpty(6, NormalizeTimestamp(snap.created_at));
-    q.BindNonEmpty(7, NormalizeTimestamp(snap.last_action_at)).BindNonEmpty(8, snap.error_code);
+    q.BindNonEmpty(5, snap.etag).BindNonEmpty(6, snap.created_at);
+    q.BindNonEmpty(7, snap.last_action_at).BindNonEmpty(8, snap.error_code);
     q.BindNonEmpty(9, snap.error_message).BindNonEmpty(10, snap.trace_id).Bind(11, snap.body);
+    q.BindOpt(12, facts.previous_status).Bind(13, int64_t{facts.status_changed ? 1 : 0});
     if (!Run(q, "cannot insert a snapshot", failure)) return failure;
+    snapshot_id = sqlite3_last_insert_rowid(db_.get());
   }
   auto* s = Stmt(kUpdateAfterSnapshot, failure);
   if (!s) return failure;
@@ -292,9 +318,9 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteChanged(const 
   q.BindNonEmpty(4, snap.status).BindNonEmpty(5, snap.etag).Bind(6, StateName(r.state));
   q.Bind(7, FormatTimestamp(r.at));
   if (duplicate) {
-    q.BindNull(8);
+    q.BindNull(8).BindNull(10);
   } else {
-    q.Bind(8, observed);
+    q.Bind(8, observed).Bind(10, snapshot_id);
   }
   q.BindOpt(9, OptTime(r.next_poll_at));
   if (!Run(q, "cannot update an operation", failure)) return failure;
@@ -345,6 +371,39 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteFailed(const P
   if (options_.max_errors_per_operation > 0) {
     return CapErrors(r.key, options_.max_errors_per_operation, nullptr);
   }
+  return std::nullopt;
+}
+
+// Stored with each snapshot (schema version 3) so the transitions view is a lookup, not a window
+// over every snapshot: one index seek, the same as the duplicate-body check's.
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::ReadTransitionFacts(
+    const OperationKey& key, const std::string& status, TransitionFacts& out) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kLatestStatus, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(key)).Bind(2, key.id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;  // the first snapshot: a transition from nothing
+  if (rc != SQLITE_ROW) {
+    return Failure{DbError(path_, db_.get(), rc, "cannot read the latest snapshot")};
+  }
+  out.previous_status = q.Text(0);
+  // As stored: an empty status is NULL (BindNonEmpty), and NULL to NULL is no change.
+  const std::optional<std::string> now =
+      status.empty() ? std::nullopt : std::optional<std::string>(status);
+  out.status_changed = out.previous_status != now;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::MarkFirstSnapshot(
+    const OperationKey& key) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kMarkFirstSnapshot, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(key)).Bind(2, key.id);
+  if (!Run(q, "cannot prune old data", failure)) return failure;
   return std::nullopt;
 }
 
@@ -489,6 +548,9 @@ Result<MaintainProgress> SqliteStore::Impl::Maintain(WallTime now) {
         q.Bind(1, Kind(key)).Bind(2, key.id).Bind(3, budget);
         if (!Run(q, "cannot prune old data", failure)) return failure;
         budget -= sqlite3_changes(db_.get());
+        if (sql == kPruneSnapshots) {
+          if (auto f = MarkFirstSnapshot(key)) return f;
+        }
       }
     }
     if (budget <= 0) more = true;
@@ -602,7 +664,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   // A current database needs no write lock at all, so the daemon starts even while a user's
   // shell holds one (its writes then wait and retry like any other).
   if (*version < internal::LatestSchemaVersion()) {
-    if (Status st = internal::Migrate(db.get(), path); !st.ok()) return st;
+    if (Status st = internal::Migrate(db.get(), path, options.migration_batch_rows); !st.ok())
+      return st;
   }
 
   auto impl = std::make_unique<Impl>(path, options, std::move(db));

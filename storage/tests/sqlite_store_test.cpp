@@ -42,11 +42,11 @@ TEST(SqliteStoreTest, CreatesTheContractSchema) {
       Columns(db, "operations"),
       (std::vector<std::string>{"operation_id", "kind", "status", "etag", "state", "first_seen_at",
                                 "last_polled_at", "last_changed_at", "next_poll_at", "polls",
-                                "not_modified", "errors", "last_error"}));
+                                "not_modified", "errors", "last_error", "latest_snapshot_id"}));
   EXPECT_EQ(Columns(db, "snapshots"),
             (std::vector<std::string>{"id", "operation_id", "kind", "observed_at", "status", "etag",
                                       "created_at", "last_action_at", "error_code", "error_message",
-                                      "trace_id", "body"}));
+                                      "trace_id", "body", "previous_status", "status_changed"}));
   EXPECT_EQ(Columns(db, "poll_errors"),
             (std::vector<std::string>{"id", "operation_id", "kind", "at", "category", "http_status",
                                       "code", "message"}));

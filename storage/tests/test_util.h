@@ -55,4 +55,12 @@ class RawDb {
 
 std::string ReadFileBytes(const std::string& path);
 
+// Creates an empty database exactly as version 2 of adu-opwatch left it (tables, window view and
+// indexes; user_version 2), from a verbatim copy of that schema rather than today's code.
+void CreateVersion2Database(const std::string& path);
+
+// The transitions view's definition up to version 2 (a window over every snapshot), as a query:
+// what the view must keep returning whatever computes it now. Ordered by snapshot_id.
+extern const char* const kWindowTransitionsQuery;
+
 }  // namespace adu::storage::testing

@@ -34,8 +34,8 @@ struct Failed {
 
 using PollOutcome = std::variant<Changed, Unchanged, Failed>;
 
-// A snapshot of `key` from a decoded operation: timestamps as received (the engine normalises
-// them), observed_at left to the engine.
+// A snapshot of `key` from a decoded operation: timestamps as the codec normalised them,
+// observed_at left to the engine.
 Snapshot SnapshotOf(const OperationKey& key, const Operation& operation, std::string etag,
                     std::string body);
 
