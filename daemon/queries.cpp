@@ -5,6 +5,8 @@
 #include "adu/config/config.h"
 #include "adu/storage/report.h"
 #include "daemon.h"
+#include "database_dir.h"
+#include "start_condition.h"
 
 namespace adu::daemon {
 namespace {
@@ -25,9 +27,16 @@ Result<std::string> DatabasePath(const CommandLine& cl) {
 }  // namespace
 
 int CheckConfig(const CommandLine& cl) {
+  if (cl.condition) return StartConditionExit(cl.config_path);
   auto config = config::LoadConfig(cl.config_path);
   if (!config.ok()) return Fail(kExitConfig, config.error());
+  if (auto st = CheckDatabaseDirectory(config->database); !st.ok()) {
+    return Fail(kExitConfig, st.message());
+  }
   if (!cl.quiet) std::cout << config::Summary(*config);
+  if (auto note = DatabaseLocationNote(config->database); note && !cl.quiet) {
+    std::cerr << "adu-opwatch: " << *note << "\n";
+  }
   return kExitOk;
 }
 

@@ -36,6 +36,8 @@
 #include "adu/systemd/journal_sink.h"
 #include "adu/systemd/notifier.h"
 #include "daemon.h"
+#include "database_dir.h"
+#include "instance.h"
 #include "token_factory.h"
 
 namespace adu::daemon {
@@ -53,7 +55,7 @@ std::shared_ptr<spdlog::logger> MakeLogger(const CommandLine& cl) {
   if (target.empty()) target = std::getenv("JOURNAL_STREAM") != nullptr ? "journal" : "stderr";
   std::shared_ptr<spdlog::sinks::sink> sink;
   if (target == "journal") {
-    sink = std::make_shared<systemd::JournalSink>("adu-opwatch");
+    sink = std::make_shared<systemd::JournalSink>(LogIdentifier(cl.instance));
   } else {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
@@ -105,7 +107,8 @@ std::vector<WatchItem> WatchItemsFrom(const config::Config& c) {
 
 std::string StatusLine(const EngineStats& s, MonoTime now) {
   std::string line = "watching " + std::to_string(s.watched) +
-                     " operations: " + std::to_string(s.in_flight_operations) + " in flight, " +
+                     (s.watched == 1 ? " operation: " : " operations: ") +
+                     std::to_string(s.in_flight_operations) + " in flight, " +
                      std::to_string(s.done) + " done";
   if (s.not_found > 0) line += ", " + std::to_string(s.not_found) + " not found";
   if (s.last_poll) {
@@ -200,6 +203,10 @@ Status Daemon::Open() {
   so.busy_timeout = 1000ms;
   so.retention = config_.storage.retention;
   so.max_errors_per_operation = config_.storage.max_errors_per_operation;
+  if (auto st = CheckDatabaseDirectory(config_.database); !st.ok()) {
+    open_exit_ = kExitConfig;  // retrying cannot help: the unit or the configuration must change
+    return st;
+  }
   auto store = storage::SqliteStore::Open(config_.database, so);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
@@ -387,8 +394,10 @@ void Daemon::Tick(MonoTime now) {
     next_watchdog_ = now + *wd / 2;
   }
   if (notifier_.enabled() && now >= next_status_) {
-    notifier_.Status(StatusLine(engine_->Stats(), now));
-    next_status_ = now + 5s;
+    const EngineStats stats = engine_->Stats();
+    notifier_.Status(StatusPrefix(cl_.instance) + StatusLine(stats, now));
+    // Every second until the first poll is seen, so "no poll yet" does not outlive it.
+    next_status_ = now + (stats.last_poll ? 5s : 1s);
   }
 }
 
@@ -483,6 +492,7 @@ int RunDaemon(const CommandLine& cl) {
 
   auto config = config::LoadConfig(cl.config_path);
   if (!config.ok()) return Fail(kExitConfig, config.error());
+  ApplyInstanceDefaults(cl.instance, *config);
   auto logger = MakeLogger(cl);
   logger->set_level(LevelOf(cl.log_level.value_or(config->log_level)));
   // cpprest's pool exists only when cpprest is the transport (it starts its threads on first use).
