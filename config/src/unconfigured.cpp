@@ -20,12 +20,19 @@ constexpr std::array<std::array<const char*, 2>, 4> kFillInKeys = {{
     {"auth", "client_id"},
 }};
 
+bool IsPlaceholder(const YAML::Node& node) {
+  // IsDefined() first: a missing key yields an invalid node, on which anything else throws.
+  return node.IsDefined() && node.IsScalar() &&
+         internal::ContainsIgnoreCase(node.Scalar(), kPlaceholder);
+}
+
+// Copies, never assignments: assigning to a YAML::Node writes into the document it refers to.
 bool HoldsPlaceholder(const YAML::Node& root, const std::array<const char*, 2>& key) {
-  // Copies, never assignments: assigning to a YAML::Node writes into the document it refers to.
   const YAML::Node first = root[key[0]];
-  const YAML::Node node =
-      key[1] == nullptr ? first : (first.IsMap() ? first[key[1]] : YAML::Node());
-  return node.IsScalar() && internal::ContainsIgnoreCase(node.Scalar(), kPlaceholder);
+  if (key[1] == nullptr) return IsPlaceholder(first);
+  if (!first.IsDefined() || !first.IsMap()) return false;
+  const YAML::Node second = first[key[1]];
+  return IsPlaceholder(second);
 }
 
 }  // namespace
@@ -33,15 +40,14 @@ bool HoldsPlaceholder(const YAML::Node& root, const std::array<const char*, 2>& 
 bool IsUnconfiguredExample(const std::string& path) {
   auto text = internal::ReadRegularFile(path, "configuration file");  // never blocks on a FIFO
   if (!text.ok()) return false;
-  YAML::Node root;
   try {
-    root = YAML::Load(*text);
+    const YAML::Node root = YAML::Load(*text);
+    if (!root.IsMap()) return false;
+    for (const auto& key : kFillInKeys) {
+      if (!HoldsPlaceholder(root, key)) return false;
+    }
   } catch (const YAML::Exception&) {
-    return false;
-  }
-  if (!root.IsMap()) return false;
-  for (const auto& key : kFillInKeys) {
-    if (!HoldsPlaceholder(root, key)) return false;
+    return false;  // unparsable: LoadConfig says why
   }
   return true;
 }
