@@ -415,6 +415,7 @@ void Daemon::Reload(const char* why) {
     return;
   }
   config::Config next = std::move(*fresh);
+  ApplyInstanceDefaults(cl_.instance, next);  // as at start, or the database seems to change
   // These are bound into objects built at start; say so rather than half-apply them.
   auto keep = [&](const char* key, auto& running, auto& wanted) {
     if (running != wanted) {

@@ -510,9 +510,13 @@ two_instances() {
       { echo "STATUS=$(prop "adu-opwatch@$i.service" StatusText)"; return 1; }
   done
   [ "$(echo $pids | tr ' ' '\n' | sort -u | wc -l)" -eq 2 ] || { echo "PIDs:$pids"; return 1; }
+  # A reload reads NAME.yaml again, with the same instance defaults (the database stays NAME.db).
+  in_ct systemctl reload adu-opwatch@blue.service || return 1
+  wait_until 10 journal_has "configuration reloaded" -u adu-opwatch@blue || { echo "blue did not reload"; return 1; }
+  ! journal_has "changed; restart" -u adu-opwatch@blue || { journal_of -u adu-opwatch@blue | grep "changed; restart"; return 1; }
   [ "$(prop adu-opwatch.service ActiveState)" = active ] || { echo "adu-opwatch.service is not active beside them"; return 1; }
 }
-check "template unit: adu-opwatch@blue and @green run side by side (own NAME.yaml, NAME.db, journal, STATUS=)" two_instances
+check "template unit: adu-opwatch@blue and @green run side by side (own NAME.yaml, NAME.db, journal, STATUS=, reload)" two_instances
 check "systemd-analyze security adu-opwatch@blue.service: at most 2.0" security_at_most_2 adu-opwatch@blue.service
 in_ct systemctl stop adu-opwatch@blue.service adu-opwatch@green.service
 
