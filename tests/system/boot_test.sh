@@ -385,11 +385,17 @@ write_config /etc/adu-opwatch/config.yaml "" boot-op-done boot-op-running boot-o
 in_ct systemctl reload adu-opwatch.service
 
 # Defect 3: ConfigurationDirectory= mode warnings at every start and reload, and any other.
-# systemd's own messages (SYSLOG_IDENTIFIER=systemd): PID 1's, and those of the processes it forks
-# to set up a service, which is where the mode warning comes from.
+# Warnings in the units' journal that are not the daemon's own: PID 1's about the unit and those of
+# the process systemd forks to set the service up (SYSLOG_IDENTIFIER=(-opwatch)), which is where
+# the mode warning comes from.
 no_unit_warnings() {
   local w
-  w=$(in_ct journalctl --no-pager -b SYSLOG_IDENTIFIER=systemd -p warning -o cat | grep -i adu-opwatch)
+  w=$(in_ct journalctl --no-pager -b -p warning -u adu-opwatch.service -u 'adu-opwatch@*.service' -o json |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if not str(e.get("SYSLOG_IDENTIFIER", "")).startswith("adu-opwatch"):
+        print(e.get("SYSLOG_IDENTIFIER"), e.get("MESSAGE"))')
   [ -z "$w" ] || { echo "$w"; return 1; }
 }
 check "no warning about the unit from systemd in the journal (start, reload)" no_unit_warnings
