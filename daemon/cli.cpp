@@ -12,7 +12,8 @@ constexpr std::string_view kGeneralHelp =
 
 Usage:
   adu-opwatch run [--config FILE] [--once] [--log-level LEVEL] [--log-target stderr|journal]
-  adu-opwatch check-config [--config FILE] [--quiet]
+                  [--instance NAME]
+  adu-opwatch check-config [--config FILE] [--quiet] [--condition]
   adu-opwatch status [--config FILE | --db FILE] [--json]
   adu-opwatch history OPERATION_ID [--kind device|update] [--config FILE | --db FILE] [--json]
   adu-opwatch help [SUBCOMMAND]
@@ -35,6 +36,7 @@ Documentation: /usr/share/doc/adu-opwatch/ (configuration.md, database.md)
 const std::map<std::string, std::string, std::less<>> kCommandHelp = {
     {"run",
      R"(Usage: adu-opwatch run [--config FILE] [--once] [--log-level LEVEL] [--log-target TARGET]
+                       [--instance NAME]
 
 Polls every watched operation with conditional requests within the instance's rate budget,
 stores each distinct snapshot in the database and logs status transitions.
@@ -43,11 +45,14 @@ stores each distinct snapshot in the database and logs status transitions.
   --once                poll every active operation once, store the results and exit
   --log-level LEVEL     trace | debug | info | warn | error (overrides log_level in the file)
   --log-target TARGET   stderr | journal (default: journal when started by systemd, else stderr)
+  --instance NAME       one of several daemons on the host (adu-opwatch@NAME.service): NAME is in
+                        the journal (SYSLOG_IDENTIFIER=adu-opwatch@NAME) and the status line, and
+                        the default database is /var/lib/adu-opwatch/NAME.db
 
 Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration and the watch file.
 Exit codes: 0 stopped cleanly, 1 failure, 64 usage error, 78 configuration error.
 )"},
-    {"check-config", R"(Usage: adu-opwatch check-config [--config FILE] [--quiet]
+    {"check-config", R"(Usage: adu-opwatch check-config [--config FILE] [--quiet] [--condition]
 
 Validates the configuration (and the watch file it names) and prints a summary: endpoint,
 instance, auth method, number of watched operations, database path. Every error names the
@@ -55,8 +60,11 @@ file, line, column and key.
 
   --config FILE   configuration file (default: $ADU_OPWATCH_CONFIG or /etc/adu-opwatch/config.yaml)
   --quiet         print nothing when the configuration is valid
+  --condition     for the unit's ExecCondition=: exit 1 with one line when FILE is still the
+                  unconfigured example (every REPLACE-ME in place), so systemd skips the start;
+                  else exit 0 without further checks (the daemon reports real errors, exit 78)
 
-Exit codes: 0 valid, 78 invalid, 64 usage error.
+Exit codes: 0 valid, 78 invalid, 64 usage error (--condition: 0 start, 1 skip).
 )"},
     {"status", R"(Usage: adu-opwatch status [--config FILE | --db FILE] [--json]
 
@@ -89,6 +97,19 @@ struct Args {
 
 Status Usage(const std::string& message) { return Status::Error(message); }
 
+// It becomes part of a file name (NAME.db) and of the journal's SYSLOG_IDENTIFIER.
+bool IsInstanceName(std::string_view name) {
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  if (name.empty() || name.size() > 64 || !ok(name[0]) || name[0] == '.' || name[0] == '_' ||
+      name[0] == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), ok);
+}
+
 const std::map<std::string, Command, std::less<>> kCommands = {
     {"run", Command::kRun},
     {"check-config", Command::kCheckConfig},
@@ -97,23 +118,24 @@ const std::map<std::string, Command, std::less<>> kCommands = {
 
 bool Takes(std::string_view sub, std::string_view option) {
   static const std::map<std::string, std::vector<std::string>, std::less<>> kAllowed = {
-      {"run", {"--config", "--once", "--log-level", "--log-target"}},
-      {"check-config", {"--config", "--quiet"}},
+      {"run", {"--config", "--once", "--log-level", "--log-target", "--instance"}},
+      {"check-config", {"--config", "--quiet", "--condition"}},
       {"status", {"--config", "--db", "--json"}},
       {"history", {"--config", "--db", "--json", "--kind"}}};
   const auto& allowed = kAllowed.at(std::string(sub));
   return std::find(allowed.begin(), allowed.end(), option) != allowed.end();
 }
 
-// --once, --json, --quiet (the options without a value).
+// --once, --json, --quiet, --condition (the options without a value).
 bool IsFlag(std::string_view option) {
-  return option == "--once" || option == "--json" || option == "--quiet";
+  return option == "--once" || option == "--json" || option == "--quiet" || option == "--condition";
 }
 
 void SetFlag(std::string_view option, CommandLine& cl) {
   if (option == "--once") cl.once = true;
   if (option == "--json") cl.json = true;
   if (option == "--quiet") cl.quiet = true;
+  if (option == "--condition") cl.condition = true;
 }
 
 // An option that takes a value, already checked to be one `sub` takes.
@@ -140,6 +162,12 @@ Status SetValue(const std::string& sub, const std::string& option, const std::st
       return Usage(sub + ": --log-target must be stderr or journal");
     }
     cl.log_target = value;
+  } else if (option == "--instance") {
+    if (!IsInstanceName(value)) {
+      return Usage(sub + ": --instance must be 1 to 64 letters, digits, '.', '_' or '-', " +
+                   "starting with a letter or digit");
+    }
+    cl.instance = value;
   }
   return Status::Ok();
 }

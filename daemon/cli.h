@@ -34,6 +34,8 @@ struct CommandLine {
   std::optional<std::string> db;                 // status/history --db
   bool json = false;                             // status/history --json
   bool quiet = false;                            // check-config --quiet
+  bool condition = false;                        // check-config --condition (ExecCondition=)
+  std::optional<std::string> instance;           // run --instance NAME (adu-opwatch@NAME)
   std::string operation_id;                      // history OPERATION_ID
   std::optional<std::string> kind;               // history --kind
   std::string help_topic;                        // help SUBCOMMAND / SUBCOMMAND --help

@@ -6,7 +6,9 @@
 
 #include "adu/config/config.h"
 #include "daemon.h"
+#include "database_dir.h"
 #include "render.h"
+#include "start_condition.h"
 
 namespace adu::daemon {
 namespace {
@@ -27,9 +29,16 @@ Result<std::string> DatabasePath(const CommandLine& cl) {
 }  // namespace
 
 int CheckConfig(const CommandLine& cl) {
+  if (cl.condition) return StartConditionExit(cl.config_path);
   auto config = config::LoadConfig(cl.config_path);
   if (!config.ok()) return Fail(ExitCodeFor(config.status()), config.error());
+  if (auto st = CheckDatabaseDirectory(config->database); !st.ok()) {
+    return Fail(ExitCodeFor(st), st.message());
+  }
   if (!cl.quiet) std::cout << config::Summary(*config);
+  if (auto note = DatabaseLocationNote(config->database); note && !cl.quiet) {
+    std::cerr << "adu-opwatch: " << *note << "\n";
+  }
   return kExitOk;
 }
 

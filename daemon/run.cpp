@@ -15,6 +15,8 @@
 #include "adu/client/cpprest_http_client.h"
 #include "adu/config/config.h"
 #include "daemon.h"
+#include "database_dir.h"
+#include "instance.h"
 #include "options.h"
 #include "reload.h"
 #include "signals.h"
@@ -59,6 +61,9 @@ class Daemon {
 };
 
 Status Daemon::Start() {
+  // Retrying cannot help a read-only database directory: the unit or the configuration must
+  // change (a configuration error, exit 78, so systemd stops restarting).
+  if (Status st = CheckDatabaseDirectory(config_.database); !st.ok()) return st;
   auto wired = Wire(config_, log_);
   if (!wired) return wired.status();
   adapters_ = std::move(*wired);
@@ -105,7 +110,8 @@ void Daemon::Supervise() {
   notifier_.Ready();
   {
     Supervisor supervisor(signals_, engine_done, *adapters_.engine, notifier_, watch_file_,
-                          {[this] { Reload(); }, [this] { ReloadWatchFile(); }}, log_);
+                          {[this] { Reload(); }, [this] { ReloadWatchFile(); }}, log_,
+                          StatusPrefix(cl_.instance));
     watch_file_.Watch(config_.watch_file, SystemClock().Now());
     supervisor.Run();
   }
@@ -134,6 +140,7 @@ void Daemon::Reload() {
     notifier_.Ready();
     return;
   }
+  ApplyInstanceDefaults(cl_.instance, *fresh);  // as at start, or the database seems to change
   ReloadPlan plan = Diff(config_, std::move(*fresh));
   for (const auto& key : plan.needs_restart) {
     // Bound into objects built at start; say so rather than half-apply it.
@@ -178,7 +185,8 @@ int RunDaemon(const CommandLine& cl) {
   const SupervisedSignals signals = SupervisedSignals::BlockBeforeThreads();
   auto config = config::LoadConfig(cl.config_path);
   if (!config.ok()) return Fail(ExitCodeFor(config.status()), config.error());
-  auto logger = MakeLogger(cl.log_target);
+  ApplyInstanceDefaults(cl.instance, *config);
+  auto logger = MakeLogger(cl.log_target, LogIdentifier(cl.instance));
   logger->set_level(LogLevelOf(cl.log_level.value_or(config->log_level)));
   // cpprest's pool exists only when cpprest is the transport (it starts its threads on first use).
   // One I/O thread: plenty for a few requests in flight, and it serialises cpprest's socket

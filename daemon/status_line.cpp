@@ -6,7 +6,8 @@ namespace adu::daemon {
 
 std::string StatusLine(const EngineStats& s, MonoTime now) {
   std::string line = "watching " + std::to_string(s.watched) +
-                     " operations: " + std::to_string(s.in_flight_operations) + " in flight, " +
+                     (s.watched == 1 ? " operation: " : " operations: ") +
+                     std::to_string(s.in_flight_operations) + " in flight, " +
                      std::to_string(s.done) + " done";
   if (s.not_found > 0) line += ", " + std::to_string(s.not_found) + " not found";
   if (s.last_poll) {

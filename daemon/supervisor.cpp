@@ -23,14 +23,16 @@ constexpr Duration kStatusInterval = 5s;
 
 Supervisor::Supervisor(const SupervisedSignals& signals, int engine_done_fd, Engine& engine,
                        const systemd::Notifier& notifier, WatchFileMonitor& watch_file,
-                       SupervisorCallbacks callbacks, std::shared_ptr<spdlog::logger> log)
+                       SupervisorCallbacks callbacks, std::shared_ptr<spdlog::logger> log,
+                       std::string status_prefix)
     : signal_fd_(signals.OpenFd()),
       engine_done_fd_(engine_done_fd),
       engine_(engine),
       notifier_(notifier),
       watch_file_(watch_file),
       callbacks_(std::move(callbacks)),
-      log_(std::move(log)) {
+      log_(std::move(log)),
+      status_prefix_(std::move(status_prefix)) {
   if (signal_fd_ < 0) log_->error("cannot create a signalfd: {}", std::strerror(errno));
 }
 
@@ -76,8 +78,10 @@ void Supervisor::Tick(MonoTime now) {
   if (stopping_) return;
   if (auto wd = notifier_.watchdog_interval(); wd && now >= next_watchdog_) Watchdog(now, *wd);
   if (notifier_.enabled() && now >= next_status_) {
-    notifier_.Status(StatusLine(engine_.Stats(), now));
-    next_status_ = now + kStatusInterval;
+    const EngineStats stats = engine_.Stats();
+    notifier_.Status(status_prefix_ + StatusLine(stats, now));
+    // Every second until the first poll is seen, so "no poll yet" does not outlive it.
+    next_status_ = now + (stats.last_poll ? kStatusInterval : Duration(1s));
   }
 }
 

@@ -30,7 +30,8 @@ class Supervisor {
   // `engine_done_fd`: an eventfd written once when the engine thread's Run() returned.
   Supervisor(const SupervisedSignals& signals, int engine_done_fd, Engine& engine,
              const systemd::Notifier& notifier, WatchFileMonitor& watch_file,
-             SupervisorCallbacks callbacks, std::shared_ptr<spdlog::logger> log);
+             SupervisorCallbacks callbacks, std::shared_ptr<spdlog::logger> log,
+             std::string status_prefix = "");
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -51,6 +52,7 @@ class Supervisor {
   WatchFileMonitor& watch_file_;
   SupervisorCallbacks callbacks_;
   std::shared_ptr<spdlog::logger> log_;
+  std::string status_prefix_;  // "NAME: " for an instance of the template unit
   MonoTime next_watchdog_{};
   MonoTime next_status_{};
   bool stopping_ = false;

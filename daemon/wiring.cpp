@@ -80,12 +80,13 @@ Result<Adapters> Wire(const config::Config& config, std::shared_ptr<spdlog::logg
   return a;
 }
 
-std::shared_ptr<spdlog::logger> MakeLogger(const std::optional<std::string>& target_option) {
+std::shared_ptr<spdlog::logger> MakeLogger(const std::optional<std::string>& target_option,
+                                           const std::string& identifier) {
   std::string target = target_option.value_or("");
   if (target.empty()) target = std::getenv("JOURNAL_STREAM") != nullptr ? "journal" : "stderr";
   std::shared_ptr<spdlog::sinks::sink> sink;
   if (target == "journal") {
-    sink = std::make_shared<systemd::JournalSink>("adu-opwatch");
+    sink = std::make_shared<systemd::JournalSink>(identifier);
   } else {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(

@@ -37,6 +37,7 @@ struct Adapters {
 Result<Adapters> Wire(const config::Config& config, std::shared_ptr<spdlog::logger> log);
 
 // `target` "journal" | "stderr"; empty: the journal when systemd started us ($JOURNAL_STREAM).
-std::shared_ptr<spdlog::logger> MakeLogger(const std::optional<std::string>& target);
+std::shared_ptr<spdlog::logger> MakeLogger(const std::optional<std::string>& target,
+                                           const std::string& identifier);
 
 }  // namespace adu::daemon

@@ -45,6 +45,32 @@ TEST(CliTest, HistoryNeedsAnId) {
             "history: which operation? (usage: adu-opwatch history OPERATION_ID)");
 }
 
+TEST(CliTest, RunAsAnInstanceOfTheTemplateUnit) {
+  auto cl = Parse({"run", "--config", "/etc/adu-opwatch/blue.yaml", "--instance", "blue"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_EQ(cl->instance, "blue");
+  EXPECT_FALSE(Parse({"run"})->instance.has_value());
+  EXPECT_EQ(Parse({"run", "--instance=eu-west.2_b"})->instance, "eu-west.2_b");
+  const std::string why =
+      "run: --instance must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter "
+      "or digit";
+  for (const char* bad : {"../x", "a/b", "-x", ".hidden", "a b", "x\\x2d"}) {
+    EXPECT_EQ(Parse({"run", "--instance", bad}).error(), why) << bad;
+  }
+  EXPECT_EQ(Parse({"run", "--instance", std::string(65, 'a').c_str()}).error(), why);
+  EXPECT_FALSE(Parse({"check-config", "--instance", "blue"}).ok());
+}
+
+TEST(CliTest, CheckConfigAsTheUnitsStartCondition) {
+  auto cl = Parse({"check-config", "--condition", "--config", "/etc/adu-opwatch/config.yaml"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_TRUE(cl->condition);
+  EXPECT_FALSE(Parse({"check-config"})->condition);
+  EXPECT_EQ(Parse({"check-config", "--condition=yes"}).error(),
+            "check-config: --condition takes no value");
+  EXPECT_FALSE(Parse({"run", "--condition"}).ok());
+}
+
 TEST(CliTest, UsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(Parse({}).error(), "no subcommand given (try: adu-opwatch --help)");
   EXPECT_EQ(Parse({"start"}).error(), "unknown subcommand \"start\" (try: adu-opwatch --help)");

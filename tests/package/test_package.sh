@@ -91,6 +91,7 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep -v '^$' |
 expected_files=(
   /usr/bin/adu-opwatch
   /lib/systemd/system/adu-opwatch.service
+  /lib/systemd/system/adu-opwatch@.service
   /etc/adu-opwatch/config.yaml
   /usr/lib/sysusers.d/adu-opwatch.conf
   /usr/lib/tmpfiles.d/adu-opwatch.conf
@@ -215,6 +216,8 @@ check "user has home /var/lib/adu-opwatch and no login shell" \
   bash -c "[ '$home' = /var/lib/adu-opwatch ] && [ '$shell' = /usr/sbin/nologin ]"
 check "/etc/adu-opwatch/config.yaml is 0640 root:adu-opwatch" \
   bash -c "[ \"\$(stat -c '%a %U:%G' /etc/adu-opwatch/config.yaml)\" = '640 root:adu-opwatch' ]"
+check "/etc/adu-opwatch is 0750 root:adu-opwatch (the unit's ConfigurationDirectoryMode=)" \
+  bash -c "[ \"\$(stat -c '%a %U:%G' /etc/adu-opwatch)\" = '750 root:adu-opwatch' ]"
 check "/var/lib/adu-opwatch is 0750 adu-opwatch:adu-opwatch" \
   bash -c "[ \"\$(stat -c '%a %U:%G' /var/lib/adu-opwatch)\" = '750 adu-opwatch:adu-opwatch' ]"
 check "conffile registered (dpkg-query --control-show adu-opwatch conffiles)" \
@@ -298,7 +301,8 @@ check "purge: /var/lib/adu-opwatch (the database) is deleted" test ! -e /var/lib
 check "purge: /etc/adu-opwatch is deleted" test ! -e /etc/adu-opwatch
 check "purge: dpkg no longer knows the package" \
   bash -c "! dpkg-query -W -f='\${Status}' adu-opwatch 2>/dev/null | grep -qv not-installed"
-check "purge: no stat override left" bash -c "! dpkg-statoverride --list /etc/adu-opwatch/config.yaml"
+check "purge: no stat override left" \
+  bash -c "! dpkg-statoverride --list /etc/adu-opwatch/config.yaml && ! dpkg-statoverride --list /etc/adu-opwatch"
 leftovers=$(find /etc/systemd /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \
   /lib/systemd /usr/lib/systemd /usr/lib/sysusers.d /usr/lib/tmpfiles.d /usr/share/doc /usr/share/man \
   /usr/share/lintian /usr/bin /run -name '*adu-opwatch*' 2>/dev/null)
