@@ -414,12 +414,13 @@ TEST_F(EngineTest, ListRefreshReplacesPerOperationGetsWhenTheBudgetIsShort) {
   ASSERT_EQ(service.lists.size(), 1u);
   // Page 1: op0..op49; page 2: op50..op89. op90..op99 are not in flight.
   auto page = [](int from, int to, std::optional<std::string> next) {
-    ListOutcome out;
-    out.ok = true;
+    ListPage page;
     for (int i = from; i < to; ++i) {
-      out.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
+      page.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
     }
-    out.next_page = std::move(next);
+    page.next_page = std::move(next);
+    ListOutcome out;
+    out.result = std::move(page);
     return out;
   };
   service.AnswerList(0, page(0, 50, "/next?page=2"));
@@ -444,7 +445,7 @@ TEST_F(EngineTest, ListRefreshReplacesPerOperationGetsWhenTheBudgetIsShort) {
   RunFor(4s);
   ASSERT_EQ(service.lists.size(), 3u);
   auto next = page(0, 90, std::nullopt);
-  next.items.erase(next.items.begin() + 7);
+  next.page()->items.erase(next.page()->items.begin() + 7);
   service.AnswerList(2, next);
   RunFor(2s);
   std::vector<std::string> listed_and_fetched;
@@ -466,12 +467,13 @@ TEST_F(EngineTest, ListRunsStartOneIntervalApartHoweverLongARunTakes) {
   engine->Step();
   ASSERT_EQ(service.lists.size(), 1u);
   auto page = [](std::optional<std::string> next) {
-    ListOutcome out;
-    out.ok = true;
+    ListPage page;
     for (int i = 0; i < 3; ++i) {
-      out.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
+      page.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
     }
-    out.next_page = std::move(next);
+    page.next_page = std::move(next);
+    ListOutcome out;
+    out.result = std::move(page);
     return out;
   };
   service.AnswerList(0, page("/next?page=2"));
@@ -502,12 +504,13 @@ TEST_F(EngineTest, BackToBackListRunsDoNotHoldBackTheGetOfAnOperationThatLeftThe
   o.use_list = ListMode::kAlways;
   Make(o, Watch(3));
   auto page = [](int n, std::optional<std::string> next) {
-    ListOutcome out;
-    out.ok = true;
+    ListPage page;
     for (int i = 0; i < n; ++i) {
-      out.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
+      page.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
     }
-    out.next_page = std::move(next);
+    page.next_page = std::move(next);
+    ListOutcome out;
+    out.result = std::move(page);
     return out;
   };
   engine->Step();

@@ -113,11 +113,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       out = std::move(o);
     });
     if (calls != 1) __builtin_trap();
-    if (!out.ok || !out.next_page) break;
-    for (const auto& item : out.items) {
+    if (out.page() == nullptr || !out.page()->next_page) break;
+    for (const auto& item : out.page()->items) {
       if (!adu::client::IsSafeHeaderText(item.etag) || item.etag.size() > 4096) __builtin_trap();
     }
-    page = out.next_page;
+    page = out.page()->next_page;
   }
   return 0;
 }

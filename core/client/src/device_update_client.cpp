@@ -235,28 +235,25 @@ FetchOutcome MapFetch(const Impl& impl, const OperationKey& key, Result<HttpResu
 ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> answer) {
   ListOutcome out;
   if (!answer) {
-    out.failure = AuthFailure(answer.status());
+    out.result = AuthFailure(answer.status());
     return out;
   }
   HttpResult& result = *answer;
   if (const auto* e = std::get_if<TransportError>(&result)) {
-    out.failure = TransportFailure(impl, *e);
+    out.result = TransportFailure(impl, *e);
     return out;
   }
   const auto& resp = std::get<HttpResponse>(result);
   out.http_status = resp.status;
   out.retry_after = RetryAfterOf(impl, resp);
   if (resp.status != 200) {
-    out.failure = resp.status == 404
-                      ? ResponseFailure(resp, ErrorCategory::kHttp, "not found (404)")
-                      : StatusFailure(resp);
+    out.result = resp.status == 404 ? ResponseFailure(resp, ErrorCategory::kHttp, "not found (404)")
+                                    : StatusFailure(resp);
     return out;
   }
   auto page = DecodeOperationPage(resp.body);
   if (!page) {
-    out.failure.category = ErrorCategory::kParse;
-    out.failure.http_status = 200;
-    out.failure.message = "invalid list page: " + page.error();
+    out.result = FetchFailure{ErrorCategory::kParse, 200, "", "invalid list page: " + page.error()};
     return out;
   }
   for (const auto& why : page->skipped) {
@@ -268,9 +265,7 @@ ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> ans
                    item.operation.operation_id.substr(0, 256));
     return true;
   });
-  out.ok = true;
-  out.items = std::move(page->items);
-  out.next_page = std::move(page->next_link);
+  out.result = ListPage{std::move(page->items), std::move(page->next_link)};
   return out;
 }
 
@@ -357,8 +352,7 @@ void DeviceUpdateClient::ListInFlight(OperationKind kind, const std::optional<st
     auto resolved = ResolveNextLink(*page);
     if (!resolved) {
       ListOutcome out;
-      out.failure.category = ErrorCategory::kHttp;
-      out.failure.message = resolved.error();
+      out.result = FetchFailure{ErrorCategory::kHttp, std::nullopt, "", resolved.error()};
       done(std::move(out));
       return;
     }

@@ -282,8 +282,8 @@ TEST_F(ClientTest, TokenErrorIsAnAuthFailureAndNothingIsSent) {
   EXPECT_NE(FailureOf(out).message.find("AADSTS7000215"), std::string::npos);
   EXPECT_TRUE(http.requests.empty());
   auto list = ListNow(c, OperationKind::kDevice, std::nullopt);
-  EXPECT_FALSE(list.ok);
-  EXPECT_EQ(list.failure.category, ErrorCategory::kAuth);
+  ASSERT_NE(list.failure(), nullptr);
+  EXPECT_EQ(list.failure()->category, ErrorCategory::kAuth);
   EXPECT_TRUE(http.requests.empty());
 }
 
@@ -370,17 +370,17 @@ TEST_F(ClientTest, ListDecodesAPageAndItsNextLink) {
       R"(],"nextLink":"https://contoso.api.adu.microsoft.com/deviceUpdate/blue/management/operations?skipToken=t1"})";
   http.EnqueueResponse(200, page, {{"Retry-After", "3"}});
   auto out = ListNow(c, OperationKind::kDevice, std::nullopt);
-  ASSERT_TRUE(out.ok) << out.failure.message;
+  ASSERT_NE(out.page(), nullptr) << out.failure()->message;
   EXPECT_EQ(out.retry_after, std::chrono::seconds(3));
-  ASSERT_EQ(out.items.size(), 1u);
-  EXPECT_EQ(out.items[0].operation.operation_id, "op-1");
-  EXPECT_EQ(out.items[0].etag, "\"body-etag\"");
-  ASSERT_TRUE(out.next_page.has_value());
+  ASSERT_EQ(out.page()->items.size(), 1u);
+  EXPECT_EQ(out.page()->items[0].operation.operation_id, "op-1");
+  EXPECT_EQ(out.page()->items[0].etag, "\"body-etag\"");
+  ASSERT_TRUE(out.page()->next_page.has_value());
 
   http.EnqueueResponse(200, R"({"value":[]})");
-  auto next = ListNow(c, OperationKind::kDevice, out.next_page);
-  ASSERT_TRUE(next.ok);
-  EXPECT_FALSE(next.next_page.has_value());
+  auto next = ListNow(c, OperationKind::kDevice, out.page()->next_page);
+  ASSERT_NE(next.page(), nullptr);
+  EXPECT_FALSE(next.page()->next_page.has_value());
   ASSERT_EQ(http.requests.size(), 2u);
   EXPECT_EQ(http.requests[1].url,
             "https://contoso.api.adu.microsoft.com/deviceUpdate/blue/management/operations"
@@ -391,12 +391,12 @@ TEST_F(ClientTest, ListFailures) {
   DeviceUpdateClient c(Options(), http, tokens);
   http.EnqueueResponse(200, R"({"value":{}})");
   auto bad = ListNow(c, OperationKind::kUpdate, std::nullopt);
-  EXPECT_FALSE(bad.ok);
-  EXPECT_EQ(bad.failure.category, ErrorCategory::kParse);
+  EXPECT_NE(bad.failure(), nullptr);
+  EXPECT_EQ(bad.failure()->category, ErrorCategory::kParse);
   http.EnqueueResponse(429, "", {{"Retry-After", "60"}});
   auto throttled = ListNow(c, OperationKind::kUpdate, std::nullopt);
-  EXPECT_FALSE(throttled.ok);
-  EXPECT_EQ(throttled.failure.category, ErrorCategory::kThrottled);
+  EXPECT_NE(throttled.failure(), nullptr);
+  EXPECT_EQ(throttled.failure()->category, ErrorCategory::kThrottled);
   EXPECT_EQ(throttled.retry_after, std::chrono::seconds(60));
 }
 
@@ -409,12 +409,12 @@ TEST_F(ClientTest, ForeignNextLinkIsRefusedWithoutARequest) {
         "https://contoso.api.adu.microsoft.com:8443/deviceUpdate/blue/management/operations",
         "//evil.example.com/deviceUpdate/x", "https://user@contoso.api.adu.microsoft.com/x"}) {
     auto out = ListNow(c, OperationKind::kDevice, link);
-    EXPECT_FALSE(out.ok) << link;
-    EXPECT_EQ(out.failure.category, ErrorCategory::kHttp);
-    EXPECT_NE(out.failure.message.find("nextLink"), std::string::npos);
+    EXPECT_NE(out.failure(), nullptr) << link;
+    EXPECT_EQ(out.failure()->category, ErrorCategory::kHttp);
+    EXPECT_NE(out.failure()->message.find("nextLink"), std::string::npos);
   }
   auto evil = ListNow(c, OperationKind::kDevice, "https://evil.example.com/x");
-  EXPECT_EQ(evil.failure.message, "refusing nextLink to foreign host https://evil.example.com");
+  EXPECT_EQ(evil.failure()->message, "refusing nextLink to foreign host https://evil.example.com");
   EXPECT_TRUE(http.requests.empty());
   EXPECT_EQ(tokens.get_calls, 0);
 }
@@ -443,7 +443,7 @@ TEST_F(ClientTest, RelativeNextLinkIsResolvedAndKeepsApiVersion) {
   http.EnqueueResponse(200, R"({"value":[]})");
   auto out =
       ListNow(c, OperationKind::kDevice, "deviceUpdate/blue/management/operations?skipToken=x");
-  EXPECT_TRUE(out.ok);
+  EXPECT_NE(out.page(), nullptr);
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_EQ(http.requests[0].url,
             "https://contoso.api.adu.microsoft.com/deviceUpdate/blue/management/operations"

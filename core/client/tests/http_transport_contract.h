@@ -207,9 +207,9 @@ TEST_P(HttpTransportContract, DeviceUpdateClientEndToEnd) {
                       [&promise](ListOutcome o) { promise.set_value(std::move(o)); });
   ASSERT_EQ(future.wait_for(20s), std::future_status::ready);
   auto out = future.get();
-  ASSERT_TRUE(out.ok) << out.failure.message;
-  ASSERT_EQ(out.items.size(), 1u);
-  EXPECT_EQ(out.items[0].operation.operation_id, "o1");
+  ASSERT_NE(out.page(), nullptr) << out.failure()->message;
+  ASSERT_EQ(out.page()->items.size(), 1u);
+  EXPECT_EQ(out.page()->items[0].operation.operation_id, "o1");
   EXPECT_EQ(server.last_head().substr(0, server.last_head().find("\r\n")),
             "GET /deviceUpdate/blue/management/operations?api-version=2022-10-01"
             "&filter=status%20eq%20'NotStarted'%20or%20status%20eq%20'Running' HTTP/1.1");

@@ -111,17 +111,18 @@ void ListRefresh::MaybeStart(OperationKind kind, MonoTime now) {
 
 void ListRefresh::OnFailedPage(Run& run, OperationKind kind, const ListOutcome& outcome,
                                MonoTime now) {
+  const FetchFailure& failure = *outcome.failure();
   run.active = false;
   ++run.failures;
   state_.error_times.push_back(now);
   const Duration delay = std::max(state_.schedule.AfterListFailure(run.failures),
                                   state_.schedule.RetryAfter(outcome.retry_after));
   run.next_due = now + delay;
-  log_->warn("list of in-flight {} operations failed ({}, {}): {}; polling one by one meanwhile",
-             KindName(kind), CategoryName(outcome.failure.category),
-             outcome.failure.http_status ? std::to_string(*outcome.failure.http_status)
-                                         : std::string("no HTTP status"),
-             outcome.failure.message);
+  log_->warn(
+      "list of in-flight {} operations failed ({}, {}): {}; polling one by one meanwhile",
+      KindName(kind), CategoryName(failure.category),
+      failure.http_status ? std::to_string(*failure.http_status) : std::string("no HTTP status"),
+      failure.message);
 }
 
 void ListRefresh::ApplyItem(OperationKind kind, const ListOutcome::Item& item, MonoTime now,
@@ -147,18 +148,19 @@ void ListRefresh::OnPage(OperationKind kind, ListOutcome outcome) {
   const WallTime wall = clock_.WallNow();
   ++state_.polls;
   state_.last_poll = now;
-  if (!outcome.ok) {
+  const ListPage* page = outcome.page();
+  if (page == nullptr) {
     OnFailedPage(run, kind, outcome, now);
     return;
   }
   run.failures = 0;
-  for (const auto& item : outcome.items) {
+  for (const auto& item : page->items) {
     run.seen.insert(item.operation.operation_id);
     ApplyItem(kind, item, now, wall);
   }
   if (outcome.retry_after) run.next_due = now + state_.schedule.RetryAfter(outcome.retry_after);
-  if (outcome.next_page) {
-    run.next_page = outcome.next_page;
+  if (page->next_page) {
+    run.next_page = page->next_page;
   } else {
     Finish(kind, now);
   }

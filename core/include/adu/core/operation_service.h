@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "adu/core/domain.h"
@@ -42,20 +43,30 @@ struct FetchOutcome {
   bool unchanged() const { return std::holds_alternative<Unchanged>(result); }
 };
 
-// One page of a list call (in-flight filter).
+// One item of a list page: the decoded operation, the ETag to send back, the item's bytes exactly
+// as they stand in the page.
+struct ListItem {
+  Operation operation;
+  std::string etag;
+  std::string body;
+};
+
+// A list page that was read: its items and, unless it is the last page, the opaque continuation.
+struct ListPage {
+  std::vector<ListItem> items;
+  std::optional<std::string> next_page;
+};
+
+// The outcome of one list call (in-flight filter): a ListPage or a FetchFailure.
 struct ListOutcome {
-  struct Item {
-    Operation operation;
-    std::string etag;
-    std::string body;  // the item's JSON text
-  };
-  bool ok = false;
+  using Item = ListItem;
+  std::variant<ListPage, FetchFailure> result = FetchFailure{};
   std::optional<int> http_status;
   std::optional<std::chrono::seconds> retry_after;
-  std::vector<Item> items;
-  // Opaque continuation for the next page; nullopt on the last page.
-  std::optional<std::string> next_page;
-  FetchFailure failure;  // when !ok
+
+  const ListPage* page() const { return std::get_if<ListPage>(&result); }
+  ListPage* page() { return std::get_if<ListPage>(&result); }
+  const FetchFailure* failure() const { return std::get_if<FetchFailure>(&result); }
 };
 
 class OperationService {

@@ -1,7 +1,8 @@
 // The persistence seam of the engine. `SqliteStore` (storage/) implements it; tests use fakes.
 //
-// Thread-safety: a Store is used by one thread at a time (the engine's); implementations need no
-// internal locking for callers but must be safe against other *processes* using the same file.
+// Thread-safety: a Store is used by one thread at a time (the StoreWriter's; the daemon's main
+// thread before that thread starts); implementations need no internal locking for callers but must
+// be safe against other *processes* using the same file.
 #pragma once
 
 #include <cstdint>
