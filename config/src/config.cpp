@@ -231,32 +231,21 @@ void ReadWatchList(Diagnostics& diag, const YAML::Node& list, const std::string&
   }
 }
 
-void ReadAuth(const MapReader& top, Diagnostics& diag, const std::filesystem::path& base_dir,
-              AuthConfig& auth) {
-  if (!top.Has("auth")) {
-    top.Error("auth", "required key is missing (add auth: with a method: " +
-                          internal::JoinChoices(kAuthMethodNames) + ")");
-    return;
-  }
-  MapReader a(diag, top.Get("auth"), top.MarkOf("auth"), "auth",
-              {"method", "tenant_id", "client_id", "client_secret_file", "authority_host",
-               "token_file", "identity_endpoint"});
-  const auto method = a.Choice("method", kAuthMethodNames, Need::kRequired);
-  if (method) auth.method = AuthMethod(*method);
+// Both IDs end up in URLs and request bodies: the identifier rule keeps them inert.
+void ReadIdentifier(const MapReader& a, std::string_view key, std::string_view what,
+                    std::string& out) {
+  auto v = a.String(key);
+  if (!v) return;
+  if (Status s = CheckIdentifier(*v, what); s)
+    out = *v;
+  else
+    a.Error(key, s.message());
+}
 
-  // Both IDs end up in URLs and request bodies: the identifier rule keeps them inert.
-  if (auto v = a.String("tenant_id")) {
-    if (Status s = CheckIdentifier(*v, "tenant ID"); s)
-      auth.tenant_id = *v;
-    else
-      a.Error("tenant_id", s.message());
-  }
-  if (auto v = a.String("client_id")) {
-    if (Status s = CheckIdentifier(*v, "client ID"); s)
-      auth.client_id = *v;
-    else
-      a.Error("client_id", s.message());
-  }
+// Every key of auth:, each checked on its own (whatever the method).
+void ReadAuthKeys(const MapReader& a, const std::filesystem::path& base_dir, AuthConfig& auth) {
+  ReadIdentifier(a, "tenant_id", "tenant ID", auth.tenant_id);
+  ReadIdentifier(a, "client_id", "client ID", auth.client_id);
   if (auto v = a.String("client_secret_file")) auth.client_secret_file = Resolve(base_dir, *v);
   if (auto v = a.String("authority_host")) {
     if (auto url = internal::NormalizeBaseUrl(*v))
@@ -271,15 +260,17 @@ void ReadAuth(const MapReader& top, Diagnostics& diag, const std::filesystem::pa
     else
       a.Error("identity_endpoint", url.error());
   }
+}
 
-  if (!method || !a.valid()) return;
+// The keys that auth.method needs.
+void RequireKeysOfMethod(const MapReader& a, AuthMethod method) {
   const auto require = [&](std::string_view key) {
     if (!a.Has(key)) {
-      a.Error(key, "required key is missing (auth.method " +
-                       std::string(AuthMethodName(auth.method)) + " needs it)");
+      a.Error(key, "required key is missing (auth.method " + std::string(AuthMethodName(method)) +
+                       " needs it)");
     }
   };
-  switch (auth.method) {
+  switch (method) {
     case AuthMethod::kClientSecret:
       require("tenant_id");
       require("client_id");
@@ -291,6 +282,22 @@ void ReadAuth(const MapReader& top, Diagnostics& diag, const std::filesystem::pa
     case AuthMethod::kManagedIdentity:
       break;
   }
+}
+
+void ReadAuth(const MapReader& top, Diagnostics& diag, const std::filesystem::path& base_dir,
+              AuthConfig& auth) {
+  if (!top.Has("auth")) {
+    top.Error("auth", "required key is missing (add auth: with a method: " +
+                          internal::JoinChoices(kAuthMethodNames) + ")");
+    return;
+  }
+  MapReader a(diag, top.Get("auth"), top.MarkOf("auth"), "auth",
+              {"method", "tenant_id", "client_id", "client_secret_file", "authority_host",
+               "token_file", "identity_endpoint"});
+  const auto method = a.Choice("method", kAuthMethodNames, Need::kRequired);
+  if (method) auth.method = AuthMethod(*method);
+  ReadAuthKeys(a, base_dir, auth);
+  if (method && a.valid()) RequireKeysOfMethod(a, auth.method);
 }
 
 void ReadPoll(const MapReader& top, Diagnostics& diag, PollConfig& poll) {

@@ -28,6 +28,79 @@ Status Bad(std::string_view text, std::string_view why) {
   return Status::Error(Quote(text) + " is not a duration: " + std::string(why));
 }
 
+// One number of a duration: whole.fraction, the fraction as digits over a power of ten.
+struct Number {
+  int64_t whole = 0;
+  bool overflow = false;  // the whole part does not fit; reported once the unit is known
+  int64_t fraction = 0;
+  int64_t fraction_scale = 1;
+};
+
+// Reads the number at text[i]: digits, optionally a '.' and more digits. Advances `i`.
+Result<Number> ReadNumber(std::string_view text, size_t& i) {
+  const size_t number_start = i;
+  Number n;
+  while (i < text.size() && IsDigit(text[i])) {
+    n.overflow |= __builtin_mul_overflow(n.whole, 10, &n.whole);
+    n.overflow |= __builtin_add_overflow(n.whole, text[i] - '0', &n.whole);
+    ++i;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    const size_t fraction_start = i;
+    while (i < text.size() && IsDigit(text[i])) {
+      if (i - fraction_start >= 9) return Bad(text, "too many decimal places");
+      n.fraction = n.fraction * 10 + (text[i] - '0');
+      n.fraction_scale *= 10;
+      ++i;
+    }
+    if (i == fraction_start) return Bad(text, "a digit must follow the decimal point");
+  }
+  if (i == number_start || (i == number_start + 1 && text[number_start] == '.')) {
+    return Bad(text, "expected a number at " + Quote(text.substr(number_start)));
+  }
+  return n;
+}
+
+// Reads the unit name at text[i] and returns its index in kUnits; units must come largest
+// first, so it must not be below `smallest_allowed`. Advances `i`.
+Result<size_t> ReadUnit(std::string_view text, size_t& i, size_t smallest_allowed) {
+  const size_t unit_start = i;
+  while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+  const std::string_view unit_name = text.substr(unit_start, i - unit_start);
+  if (unit_name.empty()) {
+    if (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) {
+      return Bad(text, "no space is allowed inside a duration " + std::string(kExamples));
+    }
+    if (i < text.size()) return Bad(text, "unexpected " + Quote(text.substr(i, 1)));
+    return Bad(text, "the unit is missing (ms, s, m, h or d) " + std::string(kExamples));
+  }
+  size_t u = 0;
+  while (u < kUnits.size() && kUnits[u].name != unit_name) ++u;
+  if (u == kUnits.size()) {
+    return Bad(text, "unknown unit " + Quote(unit_name) + " (use ms, s, m, h or d)");
+  }
+  if (u < smallest_allowed) {
+    return Bad(text, "units must go from the largest to the smallest, each at most once");
+  }
+  return u;
+}
+
+// `n` of a unit of `unit_ms` milliseconds, in milliseconds.
+Result<int64_t> Milliseconds(std::string_view text, const Number& n, int64_t unit_ms) {
+  int64_t ms = 0;
+  bool overflow = n.overflow;
+  overflow |= __builtin_mul_overflow(n.whole, unit_ms, &ms);
+  // fraction < 10^9 and unit_ms < 10^8: the product fits in 63 bits.
+  const int64_t fraction_ms_scaled = n.fraction * unit_ms;
+  if (fraction_ms_scaled % n.fraction_scale != 0) {
+    return Bad(text, "it is not a whole number of milliseconds");
+  }
+  overflow |= __builtin_add_overflow(ms, fraction_ms_scaled / n.fraction_scale, &ms);
+  if (overflow) return Bad(text, "it is too large");
+  return ms;
+}
+
 }  // namespace
 
 Result<Duration> ParseDuration(std::string_view input) {
@@ -43,64 +116,14 @@ Result<Duration> ParseDuration(std::string_view input) {
   size_t next_unit = 0;  // index into kUnits: units must come largest first
   size_t i = 0;
   while (i < text.size()) {
-    // A number: digits, optionally a '.' and more digits.
-    const size_t number_start = i;
-    int64_t whole = 0;
-    bool overflow = false;
-    while (i < text.size() && IsDigit(text[i])) {
-      overflow |= __builtin_mul_overflow(whole, 10, &whole);
-      overflow |= __builtin_add_overflow(whole, text[i] - '0', &whole);
-      ++i;
-    }
-    int64_t fraction = 0;
-    int64_t fraction_scale = 1;
-    if (i < text.size() && text[i] == '.') {
-      ++i;
-      const size_t fraction_start = i;
-      while (i < text.size() && IsDigit(text[i])) {
-        if (i - fraction_start >= 9) return Bad(text, "too many decimal places");
-        fraction = fraction * 10 + (text[i] - '0');
-        fraction_scale *= 10;
-        ++i;
-      }
-      if (i == fraction_start) return Bad(text, "a digit must follow the decimal point");
-    }
-    if (i == number_start || (i == number_start + 1 && text[number_start] == '.')) {
-      return Bad(text, "expected a number at " + Quote(text.substr(number_start)));
-    }
-
-    // Its unit.
-    const size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    const std::string_view unit_name = text.substr(unit_start, i - unit_start);
-    if (unit_name.empty()) {
-      if (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) {
-        return Bad(text, "no space is allowed inside a duration " + std::string(kExamples));
-      }
-      if (i < text.size()) return Bad(text, "unexpected " + Quote(text.substr(i, 1)));
-      return Bad(text, "the unit is missing (ms, s, m, h or d) " + std::string(kExamples));
-    }
-    size_t u = 0;
-    while (u < kUnits.size() && kUnits[u].name != unit_name) ++u;
-    if (u == kUnits.size()) {
-      return Bad(text, "unknown unit " + Quote(unit_name) + " (use ms, s, m, h or d)");
-    }
-    if (u < next_unit) {
-      return Bad(text, "units must go from the largest to the smallest, each at most once");
-    }
-    next_unit = u + 1;
-
-    const int64_t unit_ms = kUnits[u].ms;
-    int64_t part = 0;
-    overflow |= __builtin_mul_overflow(whole, unit_ms, &part);
-    // fraction < 10^9 and unit_ms < 10^8: the product fits in 63 bits.
-    const int64_t fraction_ms_scaled = fraction * unit_ms;
-    if (fraction_ms_scaled % fraction_scale != 0) {
-      return Bad(text, "it is not a whole number of milliseconds");
-    }
-    overflow |= __builtin_add_overflow(part, fraction_ms_scaled / fraction_scale, &part);
-    overflow |= __builtin_add_overflow(total, part, &total);
-    if (overflow) return Bad(text, "it is too large");
+    const auto number = ReadNumber(text, i);
+    if (!number) return number.status();
+    const auto unit = ReadUnit(text, i, next_unit);
+    if (!unit) return unit.status();
+    next_unit = *unit + 1;
+    const auto part = Milliseconds(text, *number, kUnits[*unit].ms);
+    if (!part) return part.status();
+    if (__builtin_add_overflow(total, *part, &total)) return Bad(text, "it is too large");
   }
   return Duration(total);
 }

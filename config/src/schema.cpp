@@ -36,6 +36,38 @@ std::string Join(std::string_view path, std::string_view key) {
   return path.empty() ? std::string(key) : std::string(path) + "." + std::string(key);
 }
 
+// The schema path whose last part is (nearly) `key`, for a key written at the wrong level:
+// "interval" at the top means poll.interval. Short keys must match exactly.
+std::optional<std::string_view> SameKeyElsewhere(std::string_view key,
+                                                 std::span<const std::string_view> all_paths) {
+  for (std::string_view p : all_paths) {
+    const size_t dot = p.rfind('.');
+    const std::string_view last = dot == std::string_view::npos ? p : p.substr(dot + 1);
+    if (EditDistance(last, key) <= (key.size() <= 4 ? 0u : 1u)) return p;
+  }
+  return std::nullopt;
+}
+
+// "unknown key" and the most useful hint: why the key is refused, the known key it is a typo
+// of, the level it belongs at, or the keys known here.
+std::string UnknownKeyMessage(std::string_view map_path, const std::string& key,
+                              std::span<const std::string_view> known_keys,
+                              std::span<const std::string_view> all_paths) {
+  std::string message = "unknown key";
+  if (auto why = Explanation(Join(map_path, key))) return message + ": " + std::string(*why);
+  if (auto near = ClosestMatch(key, known_keys)) {
+    return message + "; did you mean " + Join(map_path, *near) + "?";
+  }
+  const auto elsewhere = SameKeyElsewhere(key, all_paths);
+  if (!elsewhere) return message + " (known keys here: " + JoinChoices(known_keys) + ")";
+  message += "; did you mean " + std::string(*elsewhere) + "? (it belongs ";
+  const size_t dot = elsewhere->rfind('.');
+  message += dot == std::string_view::npos
+                 ? std::string("at the top level)")
+                 : "under " + std::string(elsewhere->substr(0, dot)) + ":)";
+  return message;
+}
+
 }  // namespace
 
 std::string_view NodeKind(const YAML::Node& node) {
@@ -116,33 +148,8 @@ MapReader::MapReader(Diagnostics& diag, const YAML::Node& node, const YAML::Mark
     const std::string& key = key_node.Scalar();
     const std::string full = Join(path_, key);
     if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
-      std::string message = "unknown key";
-      if (auto why = Explanation(full)) {
-        message += ": " + std::string(*why);
-      } else if (auto near = ClosestMatch(key, known_keys)) {
-        message += "; did you mean " + Join(path_, *near) + "?";
-      } else {
-        // Written at the wrong level? "interval" at the top means poll.interval.
-        std::optional<std::string_view> elsewhere;
-        for (std::string_view p : diag_.all_paths()) {
-          const size_t dot = p.rfind('.');
-          const std::string_view last = dot == std::string_view::npos ? p : p.substr(dot + 1);
-          if (EditDistance(last, key) <= (key.size() <= 4 ? 0u : 1u)) {
-            elsewhere = p;
-            break;
-          }
-        }
-        if (elsewhere) {
-          message += "; did you mean " + std::string(*elsewhere) + "? (it belongs ";
-          const size_t dot = elsewhere->rfind('.');
-          message += dot == std::string_view::npos
-                         ? std::string("at the top level)")
-                         : "under " + std::string(elsewhere->substr(0, dot)) + ":)";
-        } else {
-          message += " (known keys here: " + JoinChoices(known_keys) + ")";
-        }
-      }
-      diag_.Add(key_node.Mark(), full, message);
+      diag_.Add(key_node.Mark(), full,
+                UnknownKeyMessage(path_, key, known_keys, diag_.all_paths()));
       continue;
     }
     if (const Entry* first = Find(key)) {

@@ -40,6 +40,23 @@ TEST(BackoffTest, JitteredStaysWithinBaseAndCeilingAndSpreads) {
   EXPECT_EQ(b.Jittered(1, rng), 1s);
 }
 
+TEST(BackoffTest, JitteredBelowCeilingKeepsDoublingWithinItsShare) {
+  const Backoff b(10s, 5min);
+  std::mt19937_64 rng(1);
+  std::set<int64_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    const Duration d = b.JitteredBelowCeiling(3, 0.5, rng);  // ceiling 40 s
+    EXPECT_GE(d, 20s);
+    EXPECT_LE(d, 40s);
+    seen.insert(d.count() / 1000);
+  }
+  EXPECT_GE(seen.size(), 15u);                            // spread over the share, not one value
+  EXPECT_EQ(b.JitteredBelowCeiling(3, 0, rng), 40s);      // no share: the ceiling itself
+  EXPECT_LE(b.JitteredBelowCeiling(20, 0.2, rng), 5min);  // capped like Ceiling
+  EXPECT_GE(b.JitteredBelowCeiling(20, 0.2, rng), 4min);
+  EXPECT_EQ(Backoff(0ms, 5min).JitteredBelowCeiling(3, 0.5, rng), 0ms);  // base 0: no wait
+}
+
 ScheduleOptions Opts() {
   ScheduleOptions o;
   o.interval = 10s;

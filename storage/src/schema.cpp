@@ -96,6 +96,57 @@ const std::vector<MigrationStep>& Migrations() {
   return steps;
 }
 
+// Ends the open migration transaction without writing and fails with `message`.
+Status RollBack(sqlite3* db, std::string message) {
+  Exec(db, "ROLLBACK");
+  return Status::Error(std::move(message));
+}
+
+// Inside the write transaction: why a database at `version` is not ours to migrate, or OK.
+Status CheckOursToMigrate(sqlite3* db, const std::string& path, int version) {
+  const int latest = LatestSchemaVersion();
+  if (version > latest) {
+    return Status::Error("database " + path + " was written by a newer adu-opwatch (schema " +
+                         std::to_string(version) + ", this build knows " + std::to_string(latest) +
+                         "); refusing to modify it");
+  }
+  if (version < 0) {
+    return Status::Error("database " + path + " has an invalid schema version " +
+                         std::to_string(version) + "; refusing to modify it");
+  }
+  if (version == 0) {
+    // Version 0 is SQLite's default: only an empty file is ours to initialise. Anything else
+    // is some other program's database, which we must not alter.
+    int rc = SQLITE_OK;
+    auto objects = QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc);
+    if (!objects) return Status::Error(DbError(path, db, rc, "cannot read the schema"));
+    if (*objects != 0) {
+      return Status::Error("database " + path +
+                           " is not an adu-opwatch database (it has tables but no adu-opwatch "
+                           "schema version); refusing to modify it");
+    }
+  }
+  return Status::Ok();
+}
+
+// Inside the write transaction: runs a one-transaction step to `to_version` and commits it
+// together with the new user_version, or rolls everything back.
+Status ApplyAndCommit(sqlite3* db, const std::string& path, const char* sql, int to_version) {
+  int rc = Exec(db, sql);
+  if (rc == SQLITE_OK) {
+    // PRAGMA takes no bound parameters; the value is this build's own constant, not input.
+    const std::string set_version = "PRAGMA user_version = " + std::to_string(to_version);
+    rc = Exec(db, set_version.c_str());
+  }
+  if (rc == SQLITE_OK) rc = Exec(db, "COMMIT");
+  if (rc != SQLITE_OK) {
+    return RollBack(
+        db, DbError(path, db, rc,
+                    "schema migration to version " + std::to_string(to_version) + " failed"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
@@ -113,44 +164,20 @@ Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path) {
 }
 
 Status Migrate(sqlite3* db, const std::string& path, int batch_rows) {
-  const int latest = LatestSchemaVersion();
   for (;;) {
     // The version is re-read inside the write transaction: another process may have migrated
     // the file between our read and our lock.
-    int rc = Exec(db, "BEGIN IMMEDIATE");
+    const int rc = Exec(db, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) {
       return Status::Error(DbError(path, db, rc, "cannot start the schema migration"));
     }
-    auto rollback = [&](std::string msg) {
-      Exec(db, "ROLLBACK");
-      return Status::Error(std::move(msg));
-    };
     auto version = ReadSchemaVersion(db, path);
-    if (!version) return rollback(version.error());
+    if (!version) return RollBack(db, version.error());
     const int v = *version;
-    if (v > latest) {
-      return rollback("database " + path + " was written by a newer adu-opwatch (schema " +
-                      std::to_string(v) + ", this build knows " + std::to_string(latest) +
-                      "); refusing to modify it");
-    }
-    if (v < 0) {
-      return rollback("database " + path + " has an invalid schema version " + std::to_string(v) +
-                      "; refusing to modify it");
-    }
-    if (v == latest) {
+    if (Status st = CheckOursToMigrate(db, path, v); !st.ok()) return RollBack(db, st.message());
+    if (v == LatestSchemaVersion()) {
       Exec(db, "COMMIT");  // nothing was written: a read-only end of the transaction
       return Status::Ok();
-    }
-    if (v == 0) {
-      // Version 0 is SQLite's default: only an empty file is ours to initialise. Anything else
-      // is some other program's database, which we must not alter.
-      auto objects = QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc);
-      if (!objects) return rollback(DbError(path, db, rc, "cannot read the schema"));
-      if (*objects != 0) {
-        return rollback("database " + path +
-                        " is not an adu-opwatch database (it has tables but no adu-opwatch "
-                        "schema version); refusing to modify it");
-      }
     }
     const MigrationStep& step = Migrations()[static_cast<size_t>(v)];
     if (step.batched != nullptr) {
@@ -158,19 +185,7 @@ Status Migrate(sqlite3* db, const std::string& path, int batch_rows) {
       if (Status st = step.batched(db, path, batch_rows); !st.ok()) return st;
       continue;
     }
-    rc = Exec(db, step.sql);
-    if (rc != SQLITE_OK) {
-      return rollback(DbError(path, db, rc,
-                              "schema migration to version " + std::to_string(v + 1) + " failed"));
-    }
-    // PRAGMA takes no bound parameters; the value is this build's own constant, not input.
-    const std::string set_version = "PRAGMA user_version = " + std::to_string(v + 1);
-    rc = Exec(db, set_version.c_str());
-    if (rc == SQLITE_OK) rc = Exec(db, "COMMIT");
-    if (rc != SQLITE_OK) {
-      return rollback(DbError(path, db, rc,
-                              "schema migration to version " + std::to_string(v + 1) + " failed"));
-    }
+    if (Status st = ApplyAndCommit(db, path, step.sql, v + 1); !st.ok()) return st;
   }
 }
 

@@ -20,4 +20,11 @@ Duration Backoff::Jittered(int failures, std::mt19937_64& rng) const {
   return Duration(dist(rng));
 }
 
+Duration Backoff::JitteredBelowCeiling(int failures, double share, std::mt19937_64& rng) const {
+  const Duration ceiling = Ceiling(failures);
+  if (share <= 0 || ceiling.count() <= 0) return ceiling;
+  std::uniform_real_distribution<double> unit(0.0, std::min(share, 1.0));
+  return ceiling - Duration(static_cast<int64_t>(static_cast<double>(ceiling.count()) * unit(rng)));
+}
+
 }  // namespace adu

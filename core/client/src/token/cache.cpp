@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adu/client/token_providers.h"
+#include "adu/core/backoff.h"
 
 namespace adu::client {
 using namespace std::chrono_literals;
@@ -62,17 +63,10 @@ struct CachingTokenProvider::State {
     return cached && (!cached->expires_at || now < *cached->expires_at);
   }
 
+  // The product's one back-off formula; the token source's jitter shortens each wait.
   std::chrono::milliseconds NextDelay() {
-    if (backoff.initial.count() <= 0) return 0ms;
-    auto d = backoff.initial;
-    for (int i = 1; i < failures && d < backoff.max; ++i) d *= 2;
-    d = std::min(d, backoff.max);
-    if (backoff.jitter > 0) {
-      std::uniform_real_distribution<double> unit(0.0, std::min(backoff.jitter, 1.0));
-      d -= std::chrono::milliseconds(
-          static_cast<int64_t>(static_cast<double>(d.count()) * unit(rng)));
-    }
-    return d;
+    return Backoff(backoff.initial, backoff.max)
+        .JitteredBelowCeiling(failures, backoff.jitter, rng);
   }
 
   // Under `mu`: caches a fresh token and answers with it.

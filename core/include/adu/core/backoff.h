@@ -4,7 +4,9 @@
 // after n failures the ceiling is min(base * 2^(n-1), max(base, max)). Callers that many
 // instances share (per-operation polls) draw the wait uniformly in [base, ceiling], so a fleet
 // that failed together does not retry together; a single retrier (the database writer, a list
-// run) waits the ceiling itself.
+// run) waits the ceiling itself; a token source shortens the ceiling by a random share of it, so
+// its waits keep doubling while daemons that lost their identity provider together do not all
+// ask again at once.
 //
 // A value type with no state of its own: the caller counts its failures.
 #pragma once
@@ -23,6 +25,9 @@ class Backoff {
   Duration Ceiling(int failures) const;
   // A wait drawn uniformly in [base, Ceiling(failures)].
   Duration Jittered(int failures, std::mt19937_64& rng) const;
+  // Ceiling(failures) shortened by a random share of it drawn in [0, share) (share clamped to
+  // at most 1): a wait in [Ceiling * (1 - share), Ceiling]. Share 0 or less: the ceiling.
+  Duration JitteredBelowCeiling(int failures, double share, std::mt19937_64& rng) const;
 
   Duration base() const { return base_; }
   Duration max() const { return max_; }

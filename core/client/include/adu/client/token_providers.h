@@ -51,7 +51,7 @@ inline constexpr char kAduResource[] = "https://api.adu.microsoft.com/";
 
 struct TokenBackoff {
   std::chrono::milliseconds initial{1000};  // after the first failure; 0 disables back-off
-  std::chrono::milliseconds max{std::chrono::minutes(5)};
+  std::chrono::milliseconds max{std::chrono::minutes(5)};  // never below initial (adu::Backoff)
   double jitter = 0.2;  // each delay is shortened by a random 0..jitter share of it
   uint64_t seed = 0;    // 0: from std::random_device
 };
