@@ -50,6 +50,13 @@ def db_state(path):
     db = sqlite3.connect(path, timeout=10)
     try:
         integrity = db.execute("PRAGMA integrity_check").fetchall()
+        if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+            # Killed after SQLite created the file but before the schema's first transaction
+            # committed: an empty file, which the next start initialises. Anything else without a
+            # schema version would be a torn migration.
+            tables = db.execute("SELECT name FROM sqlite_master").fetchall()
+            assert tables == [], f"tables without a schema version: {tables}"
+            return integrity, [], [], {}
         dup_etag = db.execute(
             "SELECT kind, operation_id, etag, COUNT(*) FROM snapshots "
             "GROUP BY kind, operation_id, etag HAVING COUNT(*) > 1").fetchall()
