@@ -4,7 +4,8 @@ ADU_PACKAGES=(
   build-essential cmake pkg-config
   libcpprest-dev libssl-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libsqlite3-dev libgtest-dev libgmock-dev libsystemd-dev libcurl4-openssl-dev
-  python3 sqlite3 systemd
+  prometheus-cpp-dev
+  python3 sqlite3 systemd prometheus
 )
 
 adu_install_deps() {
