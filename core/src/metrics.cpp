@@ -38,6 +38,13 @@ Figures::Figures() {
   for (auto& c : delay_buckets_) c.store(0, std::memory_order_relaxed);
   for (auto& c : budget_limit_) c.store(0, std::memory_order_relaxed);
   for (auto& w : budget_windows_) w.second.fill(-1);
+  // The known statuses are listed from the start at 0: a series that appears at 1 hides its
+  // first increase from Prometheus' increase() and rate(), and the Failed alert rests on it.
+  for (OperationKind kind : {OperationKind::kDevice, OperationKind::kUpdate}) {
+    for (const char* status : {"NotStarted", "Running", "Succeeded", "Failed"}) {
+      transitions_.emplace(std::make_pair(kind, std::string(status)), 0);
+    }
+  }
 }
 
 void Figures::CountRequest(RequestCall call, int http_status) {

@@ -88,7 +88,8 @@ class Figures {
   // The engine.
   void CountPollError(ErrorCategory category);
   // A new snapshot whose status differs from the previous one (or the first one): a row of
-  // the `transitions` view.
+  // the `transitions` view. The four known statuses of both kinds are listed (at 0) from the
+  // start.
   void CountTransition(OperationKind kind, std::string_view to_status);
   void SetLastSuccessfulPoll(WallTime at);
   // observed_at minus the service's lastActionDateTime; a negative value (clock skew) counts as 0.
