@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "adu/client/counting_http_client.h"
 #include "adu/client/cpprest_http_client.h"
 #ifdef ADU_HAVE_CURL
 #include "adu/client/curl_http_client.h"
@@ -36,6 +37,7 @@
 #include "adu/systemd/journal_sink.h"
 #include "adu/systemd/notifier.h"
 #include "daemon.h"
+#include "metrics_runner.h"
 #include "token_factory.h"
 
 namespace adu::daemon {
@@ -94,6 +96,12 @@ EngineOptions EngineOptionsFrom(const config::Config& c) {
       break;
   }
   return o;
+}
+
+// The configured limits, for adu_opwatch_budget_requests_per_minute.
+void PublishBudgets(Figures& figures, const config::Config& c) {
+  figures.SetBudget(RequestCall::kGet, c.poll.requests_per_minute);
+  figures.SetBudget(RequestCall::kList, c.poll.list_requests_per_minute);
 }
 
 std::vector<WatchItem> WatchItemsFrom(const config::Config& c) {
@@ -171,9 +179,12 @@ class Daemon {
   config::Config config_;
   std::shared_ptr<spdlog::logger> log_;
   systemd::Notifier notifier_;
+  Figures figures_;  // first in, last out: everything below publishes into it
+  MetricsRunner metrics_{figures_, log_};
 
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<client::HttpClient> http_;
+  std::unique_ptr<client::HttpClient> token_http_;  // http_, counting answers as call "token"
   std::unique_ptr<TokenProvider> tokens_;
   std::unique_ptr<client::DeviceUpdateClient> service_;
   std::unique_ptr<StoreWriter> writer_;
@@ -221,7 +232,8 @@ Status Daemon::Open() {
     http_ = client::MakeCpprestHttpClient(http_options);
   }
 
-  auto tokens = MakeTokenProvider(config_, *http_, log_);
+  token_http_ = std::make_unique<client::CountingHttpClient>(*http_, figures_, RequestCall::kToken);
+  auto tokens = MakeTokenProvider(config_, *token_http_, log_);
   if (!tokens.ok()) {
     open_exit_ = kExitConfig;  // a missing or unreadable secret file is a configuration error
     return tokens.status();
@@ -233,11 +245,19 @@ Status Daemon::Open() {
   co.instance_id = config_.instance_id;
   co.api_version = config_.api_version;
   co.request_timeout = config_.poll.request_timeout;
+  co.figures = &figures_;
   service_ = std::make_unique<client::DeviceUpdateClient>(co, *http_, *tokens_);
 
   writer_ = std::make_unique<StoreWriter>(*store_, SystemClock(), log_);
+  writer_->PublishFiguresTo(figures_);
   engine_ = std::make_unique<Engine>(EngineOptionsFrom(config_), *service_, *store_, *writer_,
                                      SystemClock(), log_, std::random_device{}());
+  engine_->PublishFiguresTo(figures_);
+  PublishBudgets(figures_, config_);
+  if (Status st = metrics_.Start(config_.metrics); !st.ok()) {
+    open_exit_ = kExitConfig;  // a port in use, a directory missing: the configuration's to fix
+    return st;
+  }
   return engine_->Start(WatchItemsFrom(config_));
 }
 
@@ -270,6 +290,7 @@ int Daemon::Run() {
   notifier_.Stopping();
   // Cancelled requests have drained in Engine::Run; what remains is the database.
   writer_->Stop(cl_.once ? Duration(30s) : Duration(500ms));
+  metrics_.Stop();  // the textfile's last write holds the final figures
   service_.reset();
   http_.reset();
   if (writer_->Pending() > 0) {
@@ -433,6 +454,8 @@ void Daemon::Reload(const char* why) {
     log_->warn("reload: storage settings changed; restart adu-opwatch to apply them");
     next.storage = config_.storage;
   }
+  next.metrics = metrics_.Apply(next.metrics);
+  PublishBudgets(figures_, next);
   const bool watch_file_moved = next.watch_file != config_.watch_file;
   config_ = std::move(next);
   ApplyLevel(config_);

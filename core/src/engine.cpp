@@ -242,6 +242,7 @@ void Engine::Dispatch(MonoTime now) {
     if (ready.empty()) return;
     for (Op* op : ready) {
       if (!get_budget_.TryAcquire(now)) return;
+      if (figures_ != nullptr) figures_->CountBudgetUse(RequestCall::kGet, now);
       StartFetch(*op, now);
     }
   }
@@ -327,6 +328,7 @@ void Engine::OnFetch(const OperationKey& key, FetchOutcome outcome) {
       }
       ClearFailureStreak(op);
       if (op.state == OperationState::kNotFound) op.state = OperationState::kActive;
+      if (figures_ != nullptr) figures_->SetLastSuccessfulPoll(wall);
       delay = Jittered(IntervalOf(op));
       break;
     case FetchOutcome::Type::kNotFound:
@@ -387,6 +389,7 @@ Snapshot Engine::ApplyBody(Op& op, const Operation& operation, const std::string
     log_->warn("operation {} ({}): failed: {}", op.key.id, kind, DescribeError(*operation.error));
   }
 
+  PublishSnapshotFigures(op, s, old_status.empty() || changed);
   op.status = operation.status;
   op.etag = etag;
   if (IsTerminalStatus(operation.status)) {
@@ -405,6 +408,7 @@ PollError Engine::ApplyFailure(Op& op, const FetchFailure& failure, WallTime now
   e.http_status = failure.http_status;
   e.code = failure.code;
   e.message = failure.message;
+  if (figures_ != nullptr) figures_->CountPollError(failure.category);
 
   error_times_.push_back(clock_.Now());
   const std::string signature = std::string(CategoryName(failure.category)) + "|" +
@@ -470,6 +474,7 @@ void Engine::MaybeStartList(OperationKind kind, MonoTime now) {
   }
   if (in_flight_ >= static_cast<size_t>(options_.max_concurrency)) return;
   if (!list_budget_.TryAcquire(now)) return;
+  if (figures_ != nullptr) figures_->CountBudgetUse(RequestCall::kList, now);
   run.page_in_flight = true;
   ++in_flight_;
   service_.ListInFlight(kind, run.next_page, [this, kind](ListOutcome outcome) {
@@ -506,6 +511,7 @@ void Engine::OnListPage(OperationKind kind, ListOutcome outcome) {
     return;
   }
   run.failures = 0;
+  if (figures_ != nullptr) figures_->SetLastSuccessfulPoll(wall);
   for (const auto& item : outcome.items) {
     run.seen.insert(item.operation.operation_id);
     auto it = ops_.find(OperationKey{kind, item.operation.operation_id});
@@ -590,6 +596,34 @@ void Engine::PublishStats(MonoTime now) {
   s.last_poll = last_poll_;
   s.list_mode = list_mode_;
   stats_ = s;
+  PublishOperationCounts();
+}
+
+void Engine::PublishOperationCounts() {
+  if (figures_ == nullptr) return;
+  // A handful of groups: a linear search beats building map keys for each of 10,000 operations.
+  std::vector<OperationCount> counts;
+  for (const auto& [key, op] : ops_) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const OperationCount& c) {
+      return c.kind == key.kind && c.state == op.state && c.status == op.status;
+    });
+    if (it == counts.end()) {
+      counts.push_back({key.kind, op.state, op.status, 1});
+    } else {
+      ++it->count;
+    }
+  }
+  figures_->SetOperations(std::move(counts));
+}
+
+void Engine::PublishSnapshotFigures(const Op& op, const Snapshot& s, bool transition) {
+  if (figures_ == nullptr) return;
+  if (transition) figures_->CountTransition(op.key.kind, s.status);
+  // observed_at - lastActionDateTime: how long the change took to reach the database.
+  if (auto last_action = ParseTimestamp(s.last_action_at)) {
+    figures_->ObserveDetectionDelay(
+        std::chrono::duration_cast<Duration>(s.observed_at - *last_action));
+  }
 }
 
 EngineStats Engine::Stats() const {
@@ -725,6 +759,7 @@ void Engine::Run(bool once, Duration drain) {
     pending_records_.clear();
   }
   PublishStats(clock_.Now());
+  PublishOperationCounts();  // the final figures, whatever PublishStats' once-a-second pace
 }
 
 }  // namespace adu

@@ -40,6 +40,7 @@ void StoreWriter::Enqueue(std::vector<PollRecord> records) {
     for (auto& r : records) queue_.emplace_back(std::move(r));
     wake = wake || queue_.size() >= options_.max_batch;
     TrimLocked();
+    PublishLocked();
   }
   if (wake) cv_.notify_all();
 }
@@ -50,6 +51,16 @@ void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {
     queue_.emplace_back(WatchUpdate{std::move(watched)});
   }
   cv_.notify_all();
+}
+
+void StoreWriter::PublishFiguresTo(Figures& figures) {
+  std::lock_guard lock(mu_);
+  figures_ = &figures;
+  PublishLocked();
+}
+
+void StoreWriter::PublishLocked() {
+  if (figures_ != nullptr) figures_->SetStoreQueue(queue_.size(), !healthy_);
 }
 
 size_t StoreWriter::Pending() const {
@@ -131,6 +142,7 @@ bool StoreWriter::WriteQueued(std::unique_lock<std::mutex>& lock) {
     }
     healthy_ = true;
     failures_ = 0;
+    PublishLocked();
     return true;
   }
   ++failures_;
@@ -139,6 +151,7 @@ bool StoreWriter::WriteQueued(std::unique_lock<std::mutex>& lock) {
                status.message());
   }
   healthy_ = false;
+  PublishLocked();
   return false;
 }
 

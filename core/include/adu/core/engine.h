@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "adu/core/clock.h"
+#include "adu/core/metrics.h"
 #include "adu/core/operation_service.h"
 #include "adu/core/rate_limiter.h"
 #include "adu/core/result.h"
@@ -99,6 +100,11 @@ class Engine {
   void UpdateWatchList(const std::vector<WatchItem>& watch);
   void UpdateOptions(const EngineOptions& options);
 
+  // Where the engine publishes its figures (budget use, successful polls, transitions,
+  // detection delays, poll errors, operation counts). Call before Start(); `figures` must
+  // outlive the engine. Without it nothing is published.
+  void PublishFiguresTo(Figures& figures) { figures_ = &figures; }
+
   EngineStats Stats() const;
   // When the engine thread last completed a Step(): the watchdog's proof of life.
   MonoTime LastProgress() const;
@@ -159,6 +165,8 @@ class Engine {
   void MaybeStartList(OperationKind kind, MonoTime now);
   void FinishList(OperationKind kind, MonoTime now);
   void PublishStats(MonoTime now);
+  void PublishOperationCounts();
+  void PublishSnapshotFigures(const Op& op, const Snapshot& s, bool transition);
 
   EngineOptions options_;
   OperationService& service_;
@@ -167,6 +175,7 @@ class Engine {
   Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
   std::mt19937_64 rng_;
+  Figures* figures_ = nullptr;
 
   std::map<OperationKey, Op> ops_;
   std::set<std::pair<MonoTime, OperationKey>> schedule_;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "adu/core/clock.h"
+#include "adu/core/metrics.h"
 #include "adu/core/store.h"
 
 namespace spdlog {
@@ -54,6 +55,10 @@ class StoreWriter {
   // Returns false if a write failed (the records stay queued).
   bool Pump();
 
+  // Where the queue length and health are published. Call before Start(); `figures` must
+  // outlive the writer.
+  void PublishFiguresTo(Figures& figures);
+
   size_t Pending() const;
   uint64_t Dropped() const;
   bool Healthy() const;  // false while writes are failing
@@ -67,6 +72,7 @@ class StoreWriter {
   void Loop();
   bool WriteQueued(std::unique_lock<std::mutex>& lock);
   void TrimLocked();
+  void PublishLocked();
 
   Store& store_;
   Clock& clock_;
@@ -82,6 +88,7 @@ class StoreWriter {
   uint64_t dropped_ = 0;
   size_t in_write_ = 0;  // items at the queue's front that a Write has in hand
   MonoTime stop_deadline_{};
+  Figures* figures_ = nullptr;
   std::thread thread_;
 };
 

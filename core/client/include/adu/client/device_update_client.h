@@ -27,6 +27,7 @@
 
 #include "adu/client/http_client.h"
 #include "adu/core/clock.h"
+#include "adu/core/metrics.h"
 #include "adu/core/operation_service.h"
 #include "adu/core/token_provider.h"
 
@@ -41,6 +42,8 @@ struct ClientOptions {
   int list_top = 0;  // 0: don't send `top`
   // Converts an HTTP-date Retry-After into seconds; nullptr: adu::SystemClock().
   const Clock* clock = nullptr;
+  // Where every answer is counted (call get or list, by code); nullptr: not counted.
+  Figures* figures = nullptr;
 };
 
 class DeviceUpdateClient final : public OperationService {
