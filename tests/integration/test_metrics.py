@@ -177,7 +177,9 @@ def emulator_requests_by_code(stats):
     return {k: v for k, v in counts.items() if v}
 
 
-class MetricsTest(IntegrationTest):
+class MetricsHarness(IntegrationTest):
+    """Runs the daemon against the emulator with a `metrics:` section."""
+
     def start(self, metrics_yaml, poll_yaml=None):
         self.emu = self.emulator(SCENARIO)
         poll = poll_yaml or """\
@@ -187,16 +189,24 @@ class MetricsTest(IntegrationTest):
               backoff_max: 2s
               use_list: always
             """
-        extra = textwrap.dedent(f"""\
+        self.base = textwrap.dedent(f"""\
             auth:
               method: client_secret
               tenant_id: tenant-a
               client_id: app-a
               client_secret_file: {self.secret_file()}
               authority_host: {self.emu.url}
-            """) + textwrap.dedent(poll) + textwrap.dedent(metrics_yaml)
-        self.config = self.write_config(extra)
+            """) + textwrap.dedent(poll)
+        self.config = self.write_config(self.base + textwrap.dedent(metrics_yaml))
         return self.daemon(self.config)
+
+    def position_of(self, text):
+        """config.yaml:LINE:COL of `text` in the configuration (1-based), as errors name it."""
+        with open(self.config) as f:
+            for n, line in enumerate(f, 1):
+                if text in line:
+                    return f"{self.config}:{n}:{line.index(text) + 1}"
+        raise AssertionError(f"{text!r} not in the configuration")
 
     def secret_file(self):
         path = os.path.join(self.dir, "client-secret")
@@ -248,6 +258,8 @@ class MetricsTest(IntegrationTest):
         return (rows.get("upd-failed") == "Failed" and rows.get("dev-slow") == "Succeeded"
                 and rows.get("dev-ok") == "Succeeded" and rows.get("dev-failed") == "Failed")
 
+
+class MetricsTest(MetricsHarness):
     def test_prometheus_sees_what_the_database_and_the_emulator_saw(self):
         textfile = os.path.join(self.dir, "node-exporter", "adu_opwatch.prom")
         os.mkdir(os.path.dirname(textfile))
@@ -336,3 +348,74 @@ class MetricsTest(IntegrationTest):
             self.assertEqual(series.get(key), n, key)
         self.assertEqual(oct(os.stat(textfile).st_mode & 0o777), "0o644")
         self.assertFalse(os.path.exists(textfile + ".tmp"))
+
+
+def held_port():
+    """A listening socket on a free loopback port (the caller closes it)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s, s.getsockname()[1]
+
+
+class MetricsConfigurationTest(MetricsHarness):
+    """What the daemon says, and does, when a metrics setting cannot be applied."""
+
+    def test_a_port_in_use_stops_the_start_with_exit_78_naming_the_key(self):
+        sock, port = held_port()
+        self.addCleanup(sock.close)
+        d = self.start(f"metrics:\n  listen: 127.0.0.1:{port}\n")
+        self.assertEqual(d.wait(timeout=20), 78)
+        self.assertIn(f"{self.position_of(f'127.0.0.1:{port}')}: metrics.listen: cannot listen on "
+                      f"127.0.0.1:{port}: port {port} is in use by another program", d.output())
+
+    def test_a_missing_textfile_directory_stops_the_start_with_exit_78(self):
+        missing = os.path.join(self.dir, "no-such-dir", "adu_opwatch.prom")
+        d = self.start(f"metrics:\n  textfile: {missing}\n")
+        self.assertEqual(d.wait(timeout=20), 78)
+        self.assertIn(f"{self.position_of(missing)}: metrics.textfile: directory "
+                      f"{os.path.dirname(missing)} does not exist", d.output())
+
+    def test_listen_that_is_not_host_port_is_refused_by_the_loader(self):
+        d = self.start("metrics:\n  listen: 9469\n")
+        self.assertEqual(d.wait(timeout=20), 78)
+        self.assertIn(f"{self.position_of('9469')}: metrics.listen: \"9469\": expected HOST:PORT",
+                      d.output())
+
+    def test_reload_keeps_the_running_setting_when_the_new_one_fails(self):
+        textfile = os.path.join(self.dir, "adu_opwatch.prom")
+        d = self.start(f"metrics:\n  listen: 127.0.0.1:0\n  textfile: {textfile}\n")
+        first = self.metrics_port(d)
+        self.assertIn("adu_opwatch_build_info", http_get(f"http://127.0.0.1:{first}/metrics"))
+
+        # A port in use and a directory that does not exist: both logged, both kept.
+        sock, busy = held_port()
+        self.addCleanup(sock.close)
+        missing = os.path.join(self.dir, "gone", "x.prom")
+        self.write_config(self.base + f"metrics:\n  listen: 127.0.0.1:{busy}\n"
+                                      f"  textfile: {missing}\n")
+        d.signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded")
+        out = d.output()
+        self.assertIn(f"reload: {self.position_of(f'127.0.0.1:{busy}')}: metrics.listen: cannot "
+                      f"listen on 127.0.0.1:{busy}: port {busy} is in use by another program; "
+                      f"still serving the previous setting", out)
+        self.assertIn(f"reload: {self.position_of(missing)}: metrics.textfile: directory "
+                      f"{os.path.dirname(missing)} does not exist; still writing the previous "
+                      f"setting", out)
+        self.assertIn("adu_opwatch_build_info", http_get(f"http://127.0.0.1:{first}/metrics"))
+        self.assertTrue(os.path.exists(textfile))
+
+        # A free port: the endpoint moves; the old port is closed.
+        new = free_port()
+        self.write_config(self.base + f"metrics:\n  listen: 127.0.0.1:{new}\n")
+        d.signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded", count=2)
+        d.wait_log(f"metrics: serving http://127.0.0.1:{new}/metrics")
+        self.assertIn("adu_opwatch_build_info", http_get(f"http://127.0.0.1:{new}/metrics"))
+        with self.assertRaises(OSError):
+            http_get(f"http://127.0.0.1:{first}/metrics", timeout=2)
+        # metrics.textfile removed: no longer written, and the stale file is gone.
+        self.assertFalse(os.path.exists(textfile))
+        d.signal(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=10), 0)
