@@ -12,7 +12,8 @@ constexpr std::string_view kGeneralHelp =
 
 Usage:
   adu-opwatch run [--config FILE] [--once] [--log-level LEVEL] [--log-target stderr|journal]
-  adu-opwatch check-config [--config FILE] [--quiet]
+                  [--instance NAME]
+  adu-opwatch check-config [--config FILE] [--quiet] [--condition]
   adu-opwatch status [--config FILE | --db FILE] [--json]
   adu-opwatch history OPERATION_ID [--kind device|update] [--config FILE | --db FILE] [--json]
   adu-opwatch help [SUBCOMMAND]
@@ -35,6 +36,7 @@ Documentation: /usr/share/doc/adu-opwatch/ (configuration.md, database.md)
 const std::map<std::string, std::string, std::less<>> kCommandHelp = {
     {"run",
      R"(Usage: adu-opwatch run [--config FILE] [--once] [--log-level LEVEL] [--log-target TARGET]
+                       [--instance NAME]
 
 Polls every watched operation with conditional requests within the instance's rate budget,
 stores each distinct snapshot in the database and logs status transitions.
@@ -43,11 +45,14 @@ stores each distinct snapshot in the database and logs status transitions.
   --once                poll every active operation once, store the results and exit
   --log-level LEVEL     trace | debug | info | warn | error (overrides log_level in the file)
   --log-target TARGET   stderr | journal (default: journal when started by systemd, else stderr)
+  --instance NAME       one of several daemons on the host (adu-opwatch@NAME.service): NAME is in
+                        the journal (SYSLOG_IDENTIFIER=adu-opwatch@NAME) and the status line, and
+                        the default database is /var/lib/adu-opwatch/NAME.db
 
 Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration and the watch file.
 Exit codes: 0 stopped cleanly, 1 failure, 64 usage error, 78 configuration error.
 )"},
-    {"check-config", R"(Usage: adu-opwatch check-config [--config FILE] [--quiet]
+    {"check-config", R"(Usage: adu-opwatch check-config [--config FILE] [--quiet] [--condition]
 
 Validates the configuration (and the watch file it names) and prints a summary: endpoint,
 instance, auth method, number of watched operations, database path. Every error names the
@@ -55,8 +60,11 @@ file, line, column and key.
 
   --config FILE   configuration file (default: $ADU_OPWATCH_CONFIG or /etc/adu-opwatch/config.yaml)
   --quiet         print nothing when the configuration is valid
+  --condition     for the unit's ExecCondition=: exit 1 with one line when FILE is still the
+                  unconfigured example (every REPLACE-ME in place), so systemd skips the start;
+                  else exit 0 without further checks (the daemon reports real errors, exit 78)
 
-Exit codes: 0 valid, 78 invalid, 64 usage error.
+Exit codes: 0 valid, 78 invalid, 64 usage error (--condition: 0 start, 1 skip).
 )"},
     {"status", R"(Usage: adu-opwatch status [--config FILE | --db FILE] [--json]
 
@@ -89,7 +97,137 @@ struct Args {
 
 Status Usage(const std::string& message) { return Status::Error(message); }
 
+// It becomes part of a file name (NAME.db) and of the journal's SYSLOG_IDENTIFIER.
+bool IsInstanceName(std::string_view name) {
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  if (name.empty() || name.size() > 64 || !ok(name[0]) || name[0] == '.' || name[0] == '_' ||
+      name[0] == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), ok);
+}
+
+const std::map<std::string, Command, std::less<>> kCommands = {
+    {"run", Command::kRun},
+    {"check-config", Command::kCheckConfig},
+    {"status", Command::kStatus},
+    {"history", Command::kHistory}};
+
+bool Takes(std::string_view sub, std::string_view option) {
+  static const std::map<std::string, std::vector<std::string>, std::less<>> kAllowed = {
+      {"run", {"--config", "--once", "--log-level", "--log-target", "--instance"}},
+      {"check-config", {"--config", "--quiet", "--condition"}},
+      {"status", {"--config", "--db", "--json"}},
+      {"history", {"--config", "--db", "--json", "--kind"}}};
+  const auto& allowed = kAllowed.at(std::string(sub));
+  return std::find(allowed.begin(), allowed.end(), option) != allowed.end();
+}
+
+// --once, --json, --quiet, --condition (the options without a value).
+bool IsFlag(std::string_view option) {
+  return option == "--once" || option == "--json" || option == "--quiet" || option == "--condition";
+}
+
+void SetFlag(std::string_view option, CommandLine& cl) {
+  if (option == "--once") cl.once = true;
+  if (option == "--json") cl.json = true;
+  if (option == "--quiet") cl.quiet = true;
+  if (option == "--condition") cl.condition = true;
+}
+
+// An option that takes a value, already checked to be one `sub` takes.
+Status SetValue(const std::string& sub, const std::string& option, const std::string& value,
+                CommandLine& cl) {
+  if (value.empty()) return Usage(sub + ": " + option + " needs a non-empty value");
+  if (option == "--config") {
+    cl.config_path = value;
+  } else if (option == "--db") {
+    cl.db = value;
+  } else if (option == "--kind") {
+    if (value != "device" && value != "update") {
+      return Usage(sub + ": --kind must be device or update, not \"" + value + "\"");
+    }
+    cl.kind = value;
+  } else if (option == "--log-level") {
+    static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+    if (std::find(kLevels.begin(), kLevels.end(), value) == kLevels.end()) {
+      return Usage(sub + ": --log-level must be one of trace, debug, info, warn, error");
+    }
+    cl.log_level = value;
+  } else if (option == "--log-target") {
+    if (value != "stderr" && value != "journal") {
+      return Usage(sub + ": --log-target must be stderr or journal");
+    }
+    cl.log_target = value;
+  } else if (option == "--instance") {
+    if (!IsInstanceName(value)) {
+      return Usage(sub + ": --instance must be 1 to 64 letters, digits, '.', '_' or '-', " +
+                   "starting with a letter or digit");
+    }
+    cl.instance = value;
+  }
+  return Status::Ok();
+}
+
+// One option of `sub` (`arg` is "--name" or "--name=value"), taking its value from `args` when
+// it needs one and has none inline.
+Status ParseOption(const std::string& sub, std::string arg, Args& args, CommandLine& cl,
+                   bool& config_given) {
+  std::optional<std::string> inline_value;
+  if (auto eq = arg.find('='); eq != std::string::npos) {
+    inline_value = arg.substr(eq + 1);
+    arg = arg.substr(0, eq);
+  }
+  if (!Takes(sub, arg)) {
+    return Usage(sub + ": unknown option " + arg + " (try: adu-opwatch " + sub + " --help)");
+  }
+  if (IsFlag(arg)) {
+    if (inline_value) return Usage(sub + ": " + arg + " takes no value");
+    SetFlag(arg, cl);
+    return Status::Ok();
+  }
+  if (!inline_value && args.done()) return Usage(sub + ": " + arg + " needs a value");
+  const std::string value = inline_value ? *inline_value : args.next();
+  if (arg == "--config") config_given = !value.empty();
+  return SetValue(sub, arg, value, cl);
+}
+
+// Everything after the subcommand `sub`.
+Status ParseArguments(const std::string& sub, Args& args, CommandLine& cl) {
+  bool config_given = false;
+  while (!args.done()) {
+    std::string arg = args.next();
+    if (arg == "--help" || arg == "-h") {
+      cl.command = Command::kHelp;
+      cl.help_topic = sub;
+      return Status::Ok();
+    }
+    if (arg.rfind("--", 0) == 0) {
+      if (Status st = ParseOption(sub, std::move(arg), args, cl, config_given); !st.ok()) return st;
+      continue;
+    }
+    if (cl.command != Command::kHistory || !cl.operation_id.empty()) {
+      return Usage(sub + ": unexpected argument \"" + arg + "\" (try: adu-opwatch " + sub +
+                   " --help)");
+    }
+    cl.operation_id = arg;
+  }
+  if (cl.command == Command::kHistory && cl.operation_id.empty()) {
+    return Usage("history: which operation? (usage: adu-opwatch history OPERATION_ID)");
+  }
+  if (config_given && cl.db) return Usage(sub + ": give either --config or --db, not both");
+  return Status::Ok();
+}
+
 }  // namespace
+
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return kExitOk;
+  return status.IsConfig() ? kExitConfig : kExitFailure;
+}
 
 std::string HelpText(std::string_view topic) {
   if (auto it = kCommandHelp.find(topic); it != kCommandHelp.end()) return it->second;
@@ -118,98 +256,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv, const ch
     cl.command = Command::kVersion;
     return cl;
   }
-  static const std::map<std::string, Command, std::less<>> kCommands = {
-      {"run", Command::kRun},
-      {"check-config", Command::kCheckConfig},
-      {"status", Command::kStatus},
-      {"history", Command::kHistory}};
   auto cmd = kCommands.find(first);
   if (cmd == kCommands.end()) {
     return Usage("unknown subcommand \"" + first + "\" (try: adu-opwatch --help)");
   }
   cl.command = cmd->second;
-  const std::string sub = first;
-
-  auto takes = [&](std::string_view option) {
-    static const std::map<std::string, std::vector<std::string>, std::less<>> kAllowed = {
-        {"run", {"--config", "--once", "--log-level", "--log-target"}},
-        {"check-config", {"--config", "--quiet"}},
-        {"status", {"--config", "--db", "--json"}},
-        {"history", {"--config", "--db", "--json", "--kind"}}};
-    for (const auto& o : kAllowed.at(sub)) {
-      if (o == option) return true;
-    }
-    return false;
-  };
-
-  bool config_given = false;
-  while (!args.done()) {
-    std::string arg = args.next();
-    if (arg == "--help" || arg == "-h") {
-      cl.command = Command::kHelp;
-      cl.help_topic = sub;
-      return cl;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      if (cl.command == Command::kHistory && cl.operation_id.empty()) {
-        cl.operation_id = arg;
-        continue;
-      }
-      return Usage(sub + ": unexpected argument \"" + arg + "\" (try: adu-opwatch " + sub +
-                   " --help)");
-    }
-    std::optional<std::string> inline_value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    if (!takes(arg)) {
-      return Usage(sub + ": unknown option " + arg + " (try: adu-opwatch " + sub + " --help)");
-    }
-    const bool is_flag = arg == "--once" || arg == "--json" || arg == "--quiet";
-    if (is_flag) {
-      if (inline_value) return Usage(sub + ": " + arg + " takes no value");
-      if (arg == "--once") cl.once = true;
-      if (arg == "--json") cl.json = true;
-      if (arg == "--quiet") cl.quiet = true;
-      continue;
-    }
-    std::string value;
-    if (inline_value) {
-      value = *inline_value;
-    } else if (!args.done()) {
-      value = args.next();
-    } else {
-      return Usage(sub + ": " + arg + " needs a value");
-    }
-    if (value.empty()) return Usage(sub + ": " + arg + " needs a non-empty value");
-    if (arg == "--config") {
-      cl.config_path = value;
-      config_given = true;
-    } else if (arg == "--db") {
-      cl.db = value;
-    } else if (arg == "--kind") {
-      if (value != "device" && value != "update") {
-        return Usage(sub + ": --kind must be device or update, not \"" + value + "\"");
-      }
-      cl.kind = value;
-    } else if (arg == "--log-level") {
-      static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
-      if (std::find(kLevels.begin(), kLevels.end(), value) == kLevels.end()) {
-        return Usage(sub + ": --log-level must be one of trace, debug, info, warn, error");
-      }
-      cl.log_level = value;
-    } else if (arg == "--log-target") {
-      if (value != "stderr" && value != "journal") {
-        return Usage(sub + ": --log-target must be stderr or journal");
-      }
-      cl.log_target = value;
-    }
-  }
-  if (cl.command == Command::kHistory && cl.operation_id.empty()) {
-    return Usage("history: which operation? (usage: adu-opwatch history OPERATION_ID)");
-  }
-  if (config_given && cl.db) return Usage(sub + ": give either --config or --db, not both");
+  if (Status st = ParseArguments(first, args, cl); !st.ok()) return st;
   return cl;
 }
 

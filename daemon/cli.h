@@ -17,6 +17,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitConfig = 78;
 
+// The exit code for a failure, from its code: kConfig -> 78 (a restart cannot help, so systemd
+// must not loop), any other error -> 1, OK -> 0. Usage errors (64) come from ParseCommandLine.
+int ExitCodeFor(const Status& status);
+
 inline constexpr const char* kDefaultConfigPath = "/etc/adu-opwatch/config.yaml";
 
 enum class Command { kRun, kCheckConfig, kStatus, kHistory, kHelp, kVersion };
@@ -30,6 +34,8 @@ struct CommandLine {
   std::optional<std::string> db;                 // status/history --db
   bool json = false;                             // status/history --json
   bool quiet = false;                            // check-config --quiet
+  bool condition = false;                        // check-config --condition (ExecCondition=)
+  std::optional<std::string> instance;           // run --instance NAME (adu-opwatch@NAME)
   std::string operation_id;                      // history OPERATION_ID
   std::optional<std::string> kind;               // history --kind
   std::string help_topic;                        // help SUBCOMMAND / SUBCOMMAND --help

@@ -8,8 +8,6 @@
 namespace adu::daemon {
 
 int RunDaemon(const CommandLine& cl);
-// Sizes the HTTP client's I/O pool; call once, before the first request.
-void InitializeIoThreads(size_t threads);
 int CheckConfig(const CommandLine& cl);
 int ShowStatus(const CommandLine& cl);
 int ShowHistory(const CommandLine& cl);

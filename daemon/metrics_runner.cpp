@@ -12,8 +12,9 @@ using namespace std::chrono_literals;
 // issue asked for and keeps the file within one typical scrape interval.
 constexpr Duration kTextfilePeriod = 15s;
 
+// What the configuration must fix: exit 78 at start.
 Status Keyed(const std::string& origin, const char* key, const Status& st) {
-  return Status::Error(origin + ": " + key + ": " + st.message());
+  return Status::Config(origin + ": " + key + ": " + st.message());
 }
 
 }  // namespace

@@ -10,9 +10,12 @@ namespace adu::daemon {
 
 namespace {
 
+// Every way a provider's construction fails is something the configuration must fix (the
+// providers check their options and read the secret file only here), so the code is kConfig
+// whatever the provider said.
 template <typename P>
 Result<std::unique_ptr<TokenProvider>> Erase(Result<std::unique_ptr<P>> made) {
-  if (!made.ok()) return made.status();
+  if (!made.ok()) return made.status().WithCodeOf(StatusCode::kConfig);
   return std::unique_ptr<TokenProvider>(std::move(made).value());
 }
 
@@ -49,7 +52,7 @@ Result<std::unique_ptr<TokenProvider>> MakeTokenProvider(const config::Config& c
       return Erase(
           client::TokenFileProvider::Make({auth.token_file}, SystemClock(), std::move(log)));
   }
-  return Status::Error("unknown auth.method");
+  return Status::Config("unknown auth.method");
 }
 
 }  // namespace adu::daemon

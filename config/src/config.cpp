@@ -427,13 +427,15 @@ std::string_view UseListName(UseList use_list) {
   return kUseListNames[static_cast<size_t>(use_list)];
 }
 
-Status ValidateOperationId(std::string_view id) { return CheckIdentifier(id, "operation ID"); }
+Status ValidateOperationId(std::string_view id) {
+  return CheckIdentifier(id, "operation ID").WithCodeOf(StatusCode::kConfig);
+}
 
 Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path) {
   auto content = internal::ReadRegularFile(path, "watch file");
-  if (!content) return content.status();
+  if (!content) return content.status().WithCodeOf(StatusCode::kConfig);
   auto items = ParseWatchItems(path, *content);
-  if (!items) return items.status();
+  if (!items) return items.status().WithCodeOf(StatusCode::kConfig);
   return std::move(items->entries);
 }
 
@@ -446,14 +448,16 @@ Result<std::vector<WatchEntry>> MergeWatchLists(std::vector<WatchEntry> a,
     const auto [it, inserted] = seen.emplace(merged[i].key, i);
     if (!inserted) {
       const WatchEntry& first = merged[it->second];
-      return Status::Error(merged[i].origin + ": watch: " +
-                           DuplicateMessage(merged[i].key, first.origin, merged[i].origin));
+      return Status::Config(merged[i].origin + ": watch: " +
+                            DuplicateMessage(merged[i].key, first.origin, merged[i].origin));
     }
   }
   return merged;
 }
 
-Result<Config> LoadConfig(const std::string& path) {
+namespace {
+
+Result<Config> LoadConfigFile(const std::string& path) {
   auto content = internal::ReadRegularFile(path, "configuration file");
   if (!content) return content.status();
 
@@ -505,6 +509,64 @@ Result<Config> LoadConfig(const std::string& path) {
   return cfg;
 }
 
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path) {
+  // Every way loading can fail (an unreadable file, bad YAML, a bad value) is the user's
+  // configuration to fix: one code for all of them, so the daemon exits 78 on each.
+  auto loaded = LoadConfigFile(path);
+  if (!loaded) return loaded.status().WithCodeOf(StatusCode::kConfig);
+  return loaded;
+}
+
+namespace {
+
+// check-config's auth line. Identifiers and paths only: the secret itself is never read, so it
+// cannot be printed.
+std::string AuthSummary(const AuthConfig& a) {
+  std::string auth(AuthMethodName(a.method));
+  switch (a.method) {
+    case AuthMethod::kNone:
+      return auth + " (no Authorization header: for the emulator and tests)";
+    case AuthMethod::kTokenFile:
+      return auth + " (bearer token read from " + a.token_file + ")";
+    case AuthMethod::kClientSecret:
+      return auth + " (tenant " + a.tenant_id + ", client " + a.client_id + ", secret from " +
+             (a.client_secret_file.empty() ? "$CREDENTIALS_DIRECTORY/client-secret"
+                                           : a.client_secret_file) +
+             ", authority " + a.authority_host + ")";
+    case AuthMethod::kManagedIdentity:
+      return auth + " (" +
+             (a.client_id.empty() ? std::string("system-assigned identity")
+                                  : "user-assigned identity, client " + a.client_id) +
+             ", endpoint " + a.identity_endpoint + ")";
+  }
+  return auth;
+}
+
+// check-config's "watching" line.
+std::string WatchSummary(const std::vector<WatchEntry>& watch) {
+  if (watch.empty()) {
+    return "0 operations: empty watch list: the daemon idles until the watch file lists something";
+  }
+  size_t updates = 0;
+  size_t own_interval = 0;
+  for (const WatchEntry& e : watch) {
+    updates += e.key.kind == OperationKind::kUpdate ? 1 : 0;
+    own_interval += e.interval ? 1 : 0;
+  }
+  std::string w =
+      std::to_string(watch.size()) + (watch.size() == 1 ? " operation (" : " operations (") +
+      std::to_string(watch.size() - updates) + " device, " + std::to_string(updates) + " update)";
+  if (own_interval > 0) {
+    w += ", " + std::to_string(own_interval) +
+         (own_interval == 1 ? " with its own interval" : " with their own interval");
+  }
+  return w;
+}
+
+}  // namespace
+
 std::string Summary(const Config& c) {
   std::ostringstream out;
   const auto row = [&](std::string_view label, const std::string& value) {
@@ -515,50 +577,9 @@ std::string Summary(const Config& c) {
   row("instance", c.instance_id);
   row("api-version", c.api_version);
 
-  // Identifiers and paths only: the secret itself is never read, so it cannot be printed.
-  std::string auth(AuthMethodName(c.auth.method));
-  switch (c.auth.method) {
-    case AuthMethod::kNone:
-      auth += " (no Authorization header: for the emulator and tests)";
-      break;
-    case AuthMethod::kTokenFile:
-      auth += " (bearer token read from " + c.auth.token_file + ")";
-      break;
-    case AuthMethod::kClientSecret:
-      auth += " (tenant " + c.auth.tenant_id + ", client " + c.auth.client_id + ", secret from " +
-              (c.auth.client_secret_file.empty() ? "$CREDENTIALS_DIRECTORY/client-secret"
-                                                 : c.auth.client_secret_file) +
-              ", authority " + c.auth.authority_host + ")";
-      break;
-    case AuthMethod::kManagedIdentity:
-      auth += " (" +
-              (c.auth.client_id.empty() ? std::string("system-assigned identity")
-                                        : "user-assigned identity, client " + c.auth.client_id) +
-              ", endpoint " + c.auth.identity_endpoint + ")";
-      break;
-  }
-  row("auth", auth);
+  row("auth", AuthSummary(c.auth));
 
-  if (c.watch.empty()) {
-    row("watching",
-        "0 operations: empty watch list: the daemon idles until the watch file lists something");
-  } else {
-    size_t updates = 0;
-    size_t own_interval = 0;
-    for (const WatchEntry& e : c.watch) {
-      updates += e.key.kind == OperationKind::kUpdate ? 1 : 0;
-      own_interval += e.interval ? 1 : 0;
-    }
-    std::string w = std::to_string(c.watch.size()) +
-                    (c.watch.size() == 1 ? " operation (" : " operations (") +
-                    std::to_string(c.watch.size() - updates) + " device, " +
-                    std::to_string(updates) + " update)";
-    if (own_interval > 0) {
-      w += ", " + std::to_string(own_interval) +
-           (own_interval == 1 ? " with its own interval" : " with their own interval");
-    }
-    row("watching", w);
-  }
+  row("watching", WatchSummary(c.watch));
   row("watch file", c.watch_file ? *c.watch_file : std::string("(none)"));
   row("database", c.database);
   row("interval", FormatDuration(c.poll.interval) + " per operation (request timeout " +

@@ -31,7 +31,7 @@ Status Bad(std::string_view text, std::string_view why) {
 }  // namespace
 
 Result<Duration> ParseDuration(std::string_view input) {
-  const std::string_view text = internal::Trim(input);
+  const std::string_view text = TrimSpace(input);
   if (text.empty()) return Status::Error("empty duration " + std::string(kExamples));
   if (text.front() == '-') return Bad(text, "it is negative");
   if (text.front() == '+') return Bad(text, "write it without a sign " + std::string(kExamples));

@@ -6,15 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "adu/core/text.h"
+
 namespace adu::config::internal {
 
-// `text` in double quotes with `"`, `\` and non-printable bytes escaped, so an error line stays one
-// line whatever the user wrote.
-std::string Quote(std::string_view text);
+// Quote and ToLower are the core's (adu/core/text.h), named here so the loader's parts say
+// Quote(...) as before.
+using adu::Quote;
+using adu::ToLower;
 
-std::string ToLower(std::string_view text);
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
-std::string_view Trim(std::string_view text);
 
 // Optimal string alignment distance (a swap of two neighbours counts as one edit),
 // case-insensitive.

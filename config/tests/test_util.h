@@ -6,9 +6,11 @@
 #include <string>
 
 #include "adu/config/config.h"
-#include "temp_dir.h"
+#include "adu/testing/temp_dir.h"
 
 namespace adu::config::testing {
+
+using adu::testing::TempDir;  // tests/support
 
 // The smallest valid configuration (4 lines).
 inline constexpr const char* kMinimal =
@@ -28,7 +30,10 @@ class ConfigFixture : public ::testing::Test {
   std::string Error(const std::string& yaml, const std::string& name = "config.yaml") {
     auto r = Load(yaml, name);
     EXPECT_FALSE(r.ok()) << "loaded:\n" << yaml;
-    return r.ok() ? std::string() : Strip(r.error());
+    if (r.ok()) return std::string();
+    // Every way loading fails is the user's configuration to fix: the daemon exits 78 on it.
+    EXPECT_TRUE(r.status().IsConfig()) << StatusCodeName(r.status().code()) << ": " << r.error();
+    return Strip(r.error());
   }
 
   Config Ok(const std::string& yaml, const std::string& name = "config.yaml") {

@@ -200,7 +200,9 @@ TEST_F(WatchTest, LoadWatchFileErrors) {
   const auto err = [&](const std::string& content) {
     auto w = LoadWatchFile(dir_.Write("w.yaml", content));
     EXPECT_FALSE(w.ok()) << content;
-    return w.ok() ? std::string() : Strip(w.error());
+    if (w.ok()) return std::string();
+    EXPECT_TRUE(w.status().IsConfig()) << w.error();
+    return Strip(w.error());
   };
   EXPECT_EQ(err("- a\n- a\n"),
             "w.yaml:2:3: watch[1]: operation ID \"a\" (device) is listed twice: at w.yaml:1 and at "
@@ -208,6 +210,7 @@ TEST_F(WatchTest, LoadWatchFileErrors) {
   EXPECT_THAT(err("watch:\n  - a\n"),
               StartsWith("w.yaml:1:1: a watch file is a YAML list of operation IDs"));
   EXPECT_EQ(err("- [a\n"), "w.yaml:2:1: YAML syntax error: end of sequence flow not found");
+  EXPECT_TRUE(LoadWatchFile(dir_.File("absent.yaml")).status().IsConfig());
   EXPECT_EQ(Strip(LoadWatchFile(dir_.File("absent.yaml")).error()),
             "absent.yaml: cannot read the watch file: No such file or directory");
 }

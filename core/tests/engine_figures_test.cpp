@@ -37,9 +37,9 @@ class EngineFiguresTest : public ::testing::Test {
   void Make(EngineOptions o, const std::vector<WatchItem>& watch) {
     o.jitter = 0;
     writer.PublishFiguresTo(figures);
-    engine = std::make_unique<Engine>(o, service, store, writer, clock, logger, 42);
+    engine = std::make_unique<Engine>(o, service, writer, clock, logger, 42);
     engine->PublishFiguresTo(figures);
-    ASSERT_TRUE(engine->Start(watch).ok());
+    engine->Start(store.loaded, watch);
   }
   // One poll of the oldest pending fetch, answered with `outcome`, then the next one due.
   void Answer(FetchOutcome outcome) {
@@ -90,9 +90,10 @@ TEST_F(EngineFiguresTest, DetectionDelayIsObservedAtMinusLastActionClampedAtZero
   Make(Options(), {{Dev("a"), std::nullopt}, {Dev("b"), std::nullopt}});
   engine->Step();
   auto late = FakeService::Body("a", "Running", "\"1\"");
-  late.operation.last_action_at = FormatTimestamp(clock.WallNow() - 7s);
+  std::get<Changed>(late.result).snapshot.last_action_at = FormatTimestamp(clock.WallNow() - 7s);
   auto skewed = FakeService::Body("b", "Running", "\"1\"");
-  skewed.operation.last_action_at = FormatTimestamp(clock.WallNow() + 30s);  // service ahead
+  std::get<Changed>(skewed.result).snapshot.last_action_at =
+      FormatTimestamp(clock.WallNow() + 30s);  // the service's clock ahead of ours
   Answer(late);
   Answer(skewed);
   const auto s = Read();
@@ -152,8 +153,7 @@ TEST_F(EngineFiguresTest, ListPagesCountAsSuccessfulPollsAndUseTheListBudget) {
   EXPECT_EQ(Read().budgets[1].used_last_minute, 1u);
   ListOutcome page;
   page.ok = true;
-  auto b = FakeService::Body("op0", "Running", "\"r\"");
-  page.items.push_back({b.operation, b.etag, b.body});
+  page.items.push_back(FakeService::Item("op0", "Running", "\"r\""));
   service.AnswerList(0, page);
   engine->Step();
   const auto s = Read();
@@ -166,6 +166,7 @@ TEST_F(EngineFiguresTest, TheWriterPublishesItsQueueAndHealth) {
   store.fail_writes = true;
   engine->Step();
   Answer(FakeService::Body("a", "Running", "\"1\""));
+  engine->Step();  // hands the result to the writer
   EXPECT_GE(Read().store_queue_length, 1u);
   EXPECT_FALSE(Read().store_unavailable);
   EXPECT_FALSE(writer.Pump());

@@ -35,8 +35,8 @@ EngineOptions Options() {
 class EngineTest : public ::testing::Test {
  protected:
   void Make(EngineOptions o, const std::vector<WatchItem>& watch) {
-    engine = std::make_unique<Engine>(o, service, store, writer, clock, logger, 42);
-    ASSERT_TRUE(engine->Start(watch).ok());
+    engine = std::make_unique<Engine>(o, service, writer, clock, logger, 42);
+    engine->Start(store.loaded, watch);
   }
   // Steps, moving the fake clock to each next wake-up, until `until` has passed.
   void RunFor(Duration d) {
@@ -95,8 +95,8 @@ TEST_F(EngineTest, NotModifiedAndEqualEtagAreUnchangedAndStoreNoSnapshot) {
   service.Answer(FakeService::Body("a", "Running", "\"e1\""));  // api-version 2026-06-01
   engine->Step();
   writer.Pump();
-  EXPECT_EQ(store.Count(PollRecord::Type::kSnapshot), 1u);
-  EXPECT_EQ(store.Count(PollRecord::Type::kUnchanged), 2u);
+  EXPECT_EQ(store.Count<Changed>(), 1u);
+  EXPECT_EQ(store.Count<Unchanged>(), 2u);
 }
 
 TEST_F(EngineTest, ExactlyOneInfoLinePerTransitionAndNoneForUnchangedPolls) {
@@ -113,7 +113,7 @@ TEST_F(EngineTest, ExactlyOneInfoLinePerTransitionAndNoneForUnchangedPolls) {
   answer(FakeService::Body("a", "Running", "\"3\""));  // body changed, same status
   answer(FakeService::NotModified());
   auto failed = FakeService::Body("a", "Failed", "\"4\"");
-  failed.operation.error =
+  std::get<Changed>(failed.result).service_error =
       ServiceError{"ImportFailed", "bad manifest", "", "", {}, {{"Inner", "x", ""}}};
   answer(failed);
   EXPECT_EQ(Info(), (std::vector<std::string>{"operation a (device): first seen NotStarted",
@@ -149,8 +149,8 @@ TEST_F(EngineTest, UnknownStatusIsStoredWarnedAndNotTerminal) {
   engine->Step();
   service.Answer(FakeService::Body("a", "Cancelled", "\"1\""));
   engine->Step();
-  EXPECT_EQ(engine->StateOf(Dev("a")), OperationState::kActive);
-  EXPECT_TRUE(engine->NextDue(Dev("a")).has_value());
+  EXPECT_EQ(engine->StateOfForTest(Dev("a")), OperationState::kActive);
+  EXPECT_TRUE(engine->NextDueForTest(Dev("a")).has_value());
   ASSERT_EQ(Warn().size(), 1u);
   EXPECT_NE(Warn()[0].find("unknown status \"Cancelled\""), std::string::npos);
 }
@@ -168,7 +168,7 @@ TEST_F(EngineTest, RetryAfterOnEveryKindOfAnswerDelaysTheNextPoll) {
     service.Answer(answers[i]);
     const MonoTime now = clock.Now();
     engine->Step();
-    auto due = engine->NextDue(Dev("a"));
+    auto due = engine->NextDueForTest(Dev("a"));
     ASSERT_TRUE(due.has_value());
     EXPECT_GE(*due - now, std::chrono::seconds(expected[i])) << i;
     clock.Advance(std::chrono::duration_cast<Duration>(*due - now));
@@ -181,7 +181,7 @@ TEST_F(EngineTest, AbsurdRetryAfterIsClampedToAnHour) {
   const MonoTime now = clock.Now();
   service.Answer(FakeService::NotModified(10 * 365 * 24 * 3600));
   engine->Step();
-  EXPECT_EQ(*engine->NextDue(Dev("a")) - now, std::chrono::hours(1));
+  EXPECT_EQ(*engine->NextDueForTest(Dev("a")) - now, std::chrono::hours(1));
 }
 
 TEST_F(EngineTest, BackoffGrowsWithinBoundsAndResetsOnSuccess) {
@@ -195,7 +195,7 @@ TEST_F(EngineTest, BackoffGrowsWithinBoundsAndResetsOnSuccess) {
     const MonoTime now = clock.Now();
     service.Answer(FakeService::Failure(ErrorCategory::kNetwork, "connection refused"));
     engine->Step();
-    const auto delay = *engine->NextDue(Dev("a")) - now;
+    const auto delay = *engine->NextDueForTest(Dev("a")) - now;
     const Duration upper = std::min<Duration>(10s * (1 << failure), 160s);
     EXPECT_GE(delay, 10s) << failure;
     EXPECT_LE(delay, upper) << failure;
@@ -207,7 +207,7 @@ TEST_F(EngineTest, BackoffGrowsWithinBoundsAndResetsOnSuccess) {
   const MonoTime now = clock.Now();
   service.Answer(FakeService::NotModified());
   engine->Step();
-  const auto delay = *engine->NextDue(Dev("a")) - now;
+  const auto delay = *engine->NextDueForTest(Dev("a")) - now;
   EXPECT_GE(delay, 9s);
   EXPECT_LE(delay, 11s);
 }
@@ -230,8 +230,8 @@ TEST_F(EngineTest, BackoffSpreadsOverTheWholeRange) {
   }
   Duration lo = Duration::max(), hi = Duration::zero();
   for (int i = 0; i < 200; ++i) {
-    auto d = std::chrono::duration_cast<Duration>(*engine->NextDue(Dev("op" + std::to_string(i))) -
-                                                  clock.Now());
+    auto d = std::chrono::duration_cast<Duration>(
+        *engine->NextDueForTest(Dev("op" + std::to_string(i))) - clock.Now());
     lo = std::min(lo, d);
     hi = std::max(hi, d);
   }
@@ -252,7 +252,7 @@ TEST_F(EngineTest, JitterKeepsIntervalsWithinTenPercent) {
   engine->Step();
   std::set<MonoTime> distinct;
   for (int i = 0; i < 100; ++i) {
-    auto due = *engine->NextDue(Dev("op" + std::to_string(i)));
+    auto due = *engine->NextDueForTest(Dev("op" + std::to_string(i)));
     EXPECT_GE(due - now, 9s);
     EXPECT_LE(due - now, 11s);
     distinct.insert(due);
@@ -265,17 +265,17 @@ TEST_F(EngineTest, NotFoundBacksOffAndRecoversWhenTheOperationAppears) {
   engine->Step();
   service.Answer(FakeService::NotFound());
   engine->Step();
-  EXPECT_EQ(engine->StateOf(Dev("a")), OperationState::kNotFound);
-  ASSERT_TRUE(engine->NextDue(Dev("a")).has_value());
+  EXPECT_EQ(engine->StateOfForTest(Dev("a")), OperationState::kNotFound);
+  ASSERT_TRUE(engine->NextDueForTest(Dev("a")).has_value());
   RunFor(30s);
   ASSERT_EQ(service.pending.size(), 1u);
   service.Answer(FakeService::Body("a", "NotStarted", "\"1\""));
   engine->Step();
-  EXPECT_EQ(engine->StateOf(Dev("a")), OperationState::kActive);
+  EXPECT_EQ(engine->StateOfForTest(Dev("a")), OperationState::kActive);
   writer.Pump();
-  ASSERT_EQ(store.Count(PollRecord::Type::kFailed), 1u);
+  ASSERT_EQ(store.Count<Failed>(), 1u);
   EXPECT_EQ(store.written[0].state, OperationState::kNotFound);
-  EXPECT_EQ(store.written[0].error->http_status, 404);
+  EXPECT_EQ(std::get<Failed>(store.written[0].outcome).error.http_status, 404);
 }
 
 TEST_F(EngineTest, StopsPollingATerminalOperation) {
@@ -284,9 +284,9 @@ TEST_F(EngineTest, StopsPollingATerminalOperation) {
   service.Answer(FakeService::Body("a", "Succeeded", "\"1\""));
   service.Answer(FakeService::Body("b", "failed", "\"1\""));  // case-insensitive
   engine->Step();
-  EXPECT_EQ(engine->StateOf(Dev("a")), OperationState::kTerminal);
-  EXPECT_EQ(engine->StateOf(Upd("b")), OperationState::kTerminal);
-  EXPECT_FALSE(engine->NextDue(Dev("a")).has_value());
+  EXPECT_EQ(engine->StateOfForTest(Dev("a")), OperationState::kTerminal);
+  EXPECT_EQ(engine->StateOfForTest(Upd("b")), OperationState::kTerminal);
+  EXPECT_FALSE(engine->NextDueForTest(Dev("a")).has_value());
   RunFor(1h);
   EXPECT_EQ(service.calls.size(), 2u);
   writer.Pump();
@@ -300,8 +300,8 @@ TEST_F(EngineTest, KeepsPollingTerminalOperationsWhenAsked) {
   engine->Step();
   service.Answer(FakeService::Body("a", "Succeeded", "\"1\""));
   engine->Step();
-  EXPECT_EQ(engine->StateOf(Dev("a")), OperationState::kTerminal);
-  EXPECT_TRUE(engine->NextDue(Dev("a")).has_value());
+  EXPECT_EQ(engine->StateOfForTest(Dev("a")), OperationState::kTerminal);
+  EXPECT_TRUE(engine->NextDueForTest(Dev("a")).has_value());
 }
 
 TEST_F(EngineTest, ConcurrencyCapHoldsAndFreedSlotsAreReused) {
@@ -310,11 +310,11 @@ TEST_F(EngineTest, ConcurrencyCapHoldsAndFreedSlotsAreReused) {
   Make(o, Watch(10));
   engine->Step();
   EXPECT_EQ(service.calls.size(), 3u);
-  EXPECT_EQ(engine->RequestsInFlight(), 3u);
+  EXPECT_EQ(engine->RequestsInFlightForTest(), 3u);
   service.Answer(FakeService::NotModified());
   engine->Step();
   EXPECT_EQ(service.calls.size(), 4u);
-  EXPECT_EQ(engine->RequestsInFlight(), 3u);
+  EXPECT_EQ(engine->RequestsInFlightForTest(), 3u);
 }
 
 TEST_F(EngineTest, BudgetIsNeverExceededAndNoOperationStarves) {
@@ -360,7 +360,7 @@ TEST_F(EngineTest, RepeatedIdenticalFailuresAreLoggedOnceWithACount) {
   EXPECT_EQ(warn[0], "operation a (device): poll failed (http, HTTP 500): Internal Server Error");
   EXPECT_EQ(warn[1], "operation a (device): previous failure repeated 3 more times, now recovered");
   writer.Pump();
-  EXPECT_EQ(store.Count(PollRecord::Type::kFailed), 4u);  // every failure is recorded
+  EXPECT_EQ(store.Count<Failed>(), 4u);  // every failure is recorded
 }
 
 TEST_F(EngineTest, ResumesFromTheStore) {
@@ -376,8 +376,8 @@ TEST_F(EngineTest, ResumesFromTheStore) {
   later.next_poll_at = clock.WallNow() + 20s;
   store.loaded = {done, later};
   Make(Options(), {{Dev("done"), std::nullopt}, {Dev("later"), std::nullopt}});
-  EXPECT_FALSE(engine->NextDue(Dev("done")).has_value());
-  EXPECT_EQ(*engine->NextDue(Dev("later")) - clock.Now(), 20s);
+  EXPECT_FALSE(engine->NextDueForTest(Dev("done")).has_value());
+  EXPECT_EQ(*engine->NextDueForTest(Dev("later")) - clock.Now(), 20s);
   RunFor(25s);
   ASSERT_EQ(service.calls.size(), 1u);
   EXPECT_EQ(service.calls[0].key, Dev("later"));
@@ -394,9 +394,9 @@ TEST_F(EngineTest, WatchListUpdateAddsAndRemoves) {
   service.Answer(FakeService::NotModified());
   engine->UpdateWatchList({{Dev("b"), 5s}, {Upd("c"), std::nullopt}});
   engine->Step();
-  EXPECT_FALSE(engine->StateOf(Dev("a")).has_value());
-  EXPECT_TRUE(engine->NextDue(Dev("b")).has_value());
-  EXPECT_LE(*engine->NextDue(Dev("b")) - clock.Now(), 6s);
+  EXPECT_FALSE(engine->StateOfForTest(Dev("a")).has_value());
+  EXPECT_TRUE(engine->NextDueForTest(Dev("b")).has_value());
+  EXPECT_LE(*engine->NextDueForTest(Dev("b")) - clock.Now(), 6s);
   EXPECT_EQ(service.calls.back().key, Upd("c"));
   writer.Pump();
   ASSERT_EQ(store.watch_lists.size(), 2u);
@@ -417,8 +417,7 @@ TEST_F(EngineTest, ListRefreshReplacesPerOperationGetsWhenTheBudgetIsShort) {
     ListOutcome out;
     out.ok = true;
     for (int i = from; i < to; ++i) {
-      auto b = FakeService::Body("op" + std::to_string(i), "Running", "\"r\"");
-      out.items.push_back({b.operation, b.etag, b.body});
+      out.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
     }
     out.next_page = std::move(next);
     return out;
@@ -430,7 +429,7 @@ TEST_F(EngineTest, ListRefreshReplacesPerOperationGetsWhenTheBudgetIsShort) {
   service.AnswerList(1, page(50, 90, std::nullopt));
   engine->Step();
   writer.Pump();
-  EXPECT_EQ(store.Count(PollRecord::Type::kSnapshot), 90u);
+  EXPECT_EQ(store.Count<Changed>(), 90u);
   // Only the ten that were not listed are fetched one by one.
   service.auto_answer = [](const FakeService::FetchCall&) { return FakeService::NotFound(); };
   RunFor(8s);
@@ -470,8 +469,7 @@ TEST_F(EngineTest, ListRunsStartOneIntervalApartHoweverLongARunTakes) {
     ListOutcome out;
     out.ok = true;
     for (int i = 0; i < 3; ++i) {
-      auto b = FakeService::Body("op" + std::to_string(i), "Running", "\"r\"");
-      out.items.push_back({b.operation, b.etag, b.body});
+      out.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
     }
     out.next_page = std::move(next);
     return out;
@@ -507,8 +505,7 @@ TEST_F(EngineTest, BackToBackListRunsDoNotHoldBackTheGetOfAnOperationThatLeftThe
     ListOutcome out;
     out.ok = true;
     for (int i = 0; i < n; ++i) {
-      auto b = FakeService::Body("op" + std::to_string(i), "Running", "\"r\"");
-      out.items.push_back({b.operation, b.etag, b.body});
+      out.items.push_back(FakeService::Item("op" + std::to_string(i), "Running", "\"r\""));
     }
     out.next_page = std::move(next);
     return out;
@@ -537,7 +534,7 @@ TEST_F(EngineTest, RunOnceReturnsAfterOnePollOfEachActiveOperation) {
   engine->Run(/*once=*/true);
   EXPECT_EQ(service.calls.size(), 5u);
   writer.Pump();
-  EXPECT_EQ(store.Count(PollRecord::Type::kSnapshot), 5u);
+  EXPECT_EQ(store.Count<Changed>(), 5u);
 }
 
 TEST_F(EngineTest, CancelledRequestsAtShutdownAreNotRecordedAsErrors) {
@@ -548,7 +545,28 @@ TEST_F(EngineTest, CancelledRequestsAtShutdownAreNotRecordedAsErrors) {
   engine->Run();
   EXPECT_EQ(service.cancels, 1);
   writer.Pump();
-  EXPECT_EQ(store.Count(PollRecord::Type::kFailed), 0u);
+  EXPECT_EQ(store.Count<Failed>(), 0u);
+}
+
+PollRecord SnapshotFor(const OperationKey& key, const std::string& body) {
+  PollRecord r;
+  r.key = key;
+  Changed c;
+  c.snapshot.key = key;
+  c.snapshot.body = body;
+  r.outcome = std::move(c);
+  return r;
+}
+
+PollRecord UnchangedFor(const OperationKey& key) {
+  PollRecord r;
+  r.key = key;
+  r.outcome = Unchanged{};
+  return r;
+}
+
+const std::string& BodyOf(const PollRecord& r) {
+  return std::get<Changed>(r.outcome).snapshot.body;
 }
 
 TEST(StoreWriterTest, KeepsResultsWhileTheDatabaseFailsAndWritesThemLater) {
@@ -556,36 +574,87 @@ TEST(StoreWriterTest, KeepsResultsWhileTheDatabaseFailsAndWritesThemLater) {
   FakeStore store;
   std::shared_ptr<CaptureSink> sink;
   StoreWriter writer(store, clock, CaptureLogger(sink));
-  PollRecord r;
-  r.type = PollRecord::Type::kUnchanged;
   store.fail_writes = true;
-  writer.Enqueue({r, r, r});
+  EXPECT_TRUE(
+      writer.Enqueue({UnchangedFor(Dev("a")), UnchangedFor(Dev("b")), UnchangedFor(Dev("c"))})
+          .empty());
   EXPECT_FALSE(writer.Pump());
   EXPECT_FALSE(writer.Healthy());
+  EXPECT_EQ(writer.UnavailableSince(), clock.WallNow());
   EXPECT_EQ(writer.Pending(), 3u);
   store.fail_writes = false;
   EXPECT_TRUE(writer.Pump());
   EXPECT_EQ(store.written.size(), 3u);
   EXPECT_TRUE(writer.Healthy());
+  EXPECT_FALSE(writer.UnavailableSince().has_value());
   EXPECT_EQ(sink->AtLevel(spdlog::level::warn).size(), 1u);
 }
 
-TEST(StoreWriterTest, OverflowDropsCounterOnlyRecordsFirst) {
+// Replaces OverflowDropsCounterOnlyRecordsFirst: at the limit nothing is dropped; what does not
+// fit is handed back, in order, and unchanged polls merge instead of taking room.
+TEST(StoreWriterTest, AtTheLimitRecordsAreHandedBackAndUnchangedPollsMerge) {
   FakeClock clock;
   FakeStore store;
   std::shared_ptr<CaptureSink> sink;
   StoreWriterOptions o;
-  o.max_queued = 4;
+  o.max_queued = 3;
   StoreWriter writer(store, clock, CaptureLogger(sink), o);
-  PollRecord snap;
-  snap.type = PollRecord::Type::kSnapshot;
-  PollRecord same;
-  same.type = PollRecord::Type::kUnchanged;
-  writer.Enqueue({snap, same, snap, same, snap, same});
-  EXPECT_EQ(writer.Pending(), 4u);
-  EXPECT_EQ(writer.Dropped(), 2u);
-  writer.Pump();
-  EXPECT_EQ(store.Count(PollRecord::Type::kSnapshot), 3u);
+  store.fail_writes = true;
+  auto refused =
+      writer.Enqueue({UnchangedFor(Dev("a")), SnapshotFor(Dev("b"), "b1"), UnchangedFor(Dev("a")),
+                      UnchangedFor(Dev("c")), SnapshotFor(Dev("d"), "d1"), UnchangedFor(Dev("a"))});
+  EXPECT_EQ(writer.QueuedResults(), 3u);  // a (two polls merged), b1, c
+  EXPECT_TRUE(writer.Full());
+  ASSERT_EQ(refused.size(), 2u);  // from d1 on: order is kept, nothing after it jumps ahead
+  EXPECT_EQ(BodyOf(refused[0]), "d1");
+  EXPECT_FALSE(writer.Pump());
+  store.fail_writes = false;
+  EXPECT_TRUE(writer.Pump());
+  EXPECT_FALSE(writer.Full());
+  EXPECT_TRUE(writer.Enqueue(std::move(refused)).empty());
+  EXPECT_TRUE(writer.Pump());
+  EXPECT_EQ(store.Count<Changed>(), 2u);
+  EXPECT_EQ(store.Count<Unchanged>(), 4u);  // every poll counted
+  ASSERT_EQ(store.written.size(), 5u);
+  EXPECT_EQ(std::get<Unchanged>(store.written[0].outcome).polls, 2);
+  EXPECT_TRUE(sink->AtLevel(spdlog::level::err).empty());
+}
+
+TEST(StoreWriterTest, UnchangedPollsDoNotMergeAcrossAWatchListUpdate) {
+  FakeClock clock;
+  FakeStore store;
+  std::shared_ptr<CaptureSink> sink;
+  StoreWriter writer(store, clock, CaptureLogger(sink));
+  EXPECT_TRUE(writer.Enqueue({UnchangedFor(Dev("a"))}).empty());
+  writer.SetWatchList({Dev("a")});
+  EXPECT_TRUE(writer.Enqueue({UnchangedFor(Dev("a")), UnchangedFor(Dev("a"))}).empty());
+  EXPECT_EQ(writer.QueuedResults(), 2u);
+  EXPECT_TRUE(writer.Pump());
+  ASSERT_EQ(store.written.size(), 2u);
+  EXPECT_EQ(std::get<Unchanged>(store.written[1].outcome).polls, 2);
+}
+
+// The TrimLocked data loss: with max_queued 2, one watch-list update plus two snapshots queued
+// while the database fails used to lose the watch-list update (and, past it, snapshots).
+TEST(StoreWriterTest, NothingQueuedIsLostWhileTheDatabaseIsUnavailable) {
+  FakeClock clock;
+  FakeStore store;
+  std::shared_ptr<CaptureSink> sink;
+  StoreWriterOptions o;
+  o.max_queued = 2;
+  StoreWriter writer(store, clock, CaptureLogger(sink), o);
+  store.fail_writes = true;
+  writer.SetWatchList({Dev("a")});
+  EXPECT_TRUE(
+      writer.Enqueue({SnapshotFor(Dev("a"), "first"), SnapshotFor(Dev("a"), "second")}).empty());
+  EXPECT_FALSE(writer.Pump());
+  store.fail_writes = false;
+  EXPECT_TRUE(writer.Pump());
+  ASSERT_EQ(store.watch_lists.size(), 1u);
+  EXPECT_EQ(store.watch_lists[0], std::vector<OperationKey>{Dev("a")});
+  ASSERT_EQ(store.written.size(), 2u);
+  EXPECT_EQ(BodyOf(store.written[0]), "first");
+  EXPECT_EQ(BodyOf(store.written[1]), "second");
 }
 
 TEST(StoreWriterTest, ThreadWritesInBatches) {
@@ -593,8 +662,9 @@ TEST(StoreWriterTest, ThreadWritesInBatches) {
   std::shared_ptr<CaptureSink> sink;
   StoreWriter writer(store, SystemClock(), CaptureLogger(sink));
   writer.Start();
-  PollRecord r;
-  for (int i = 0; i < 100; ++i) writer.Enqueue({r});
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(writer.Enqueue({SnapshotFor(Dev("a"), std::to_string(i))}).empty());
+  }
   writer.Stop(1s);
   EXPECT_EQ(store.written.size(), 100u);
   EXPECT_LT(store.write_calls, 100);

@@ -1,37 +1,27 @@
-// Hermetic stand-ins for the engine's seams: a hand-driven clock, a service whose requests the
-// test answers, an in-memory store, and a logger that keeps every line.
+// Hermetic stand-ins for the engine's seams: a service whose requests the test answers and an
+// in-memory store; the hand-driven clock and the logger that keeps every line are the shared
+// test support's (tests/support).
 #pragma once
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "adu/core/clock.h"
 #include "adu/core/operation_service.h"
 #include "adu/core/store.h"
+#include "adu/testing/fake_clock.h"   // FakeClock
+#include "adu/testing/log_capture.h"  // CaptureSink, CaptureLogger
 
 namespace adu::testing {
-
-class FakeClock final : public Clock {
- public:
-  MonoTime Now() const override { return mono_; }
-  WallTime WallNow() const override { return wall_; }
-  void Advance(Duration d) {
-    mono_ += d;
-    wall_ += d;
-  }
-  void SetWall(WallTime t) { wall_ = t; }
-
- private:
-  MonoTime mono_ = MonoTime{} + std::chrono::hours(1000);
-  WallTime wall_ = WallTime{} + std::chrono::hours(24 * 365 * 56);
-};
 
 class FakeService final : public OperationService {
  public:
@@ -79,22 +69,23 @@ class FakeService final : public OperationService {
 
   static FetchOutcome Body(const std::string& id, const std::string& status,
                            const std::string& etag, std::optional<int> retry_after = {}) {
+    Operation op;
+    op.operation_id = id;
+    op.status = status;
+    op.etag = etag;
+    op.created_at = "2026-11-27T08:00:00.0000000+00:00";
+    op.last_action_at = "2026-11-27T08:00:01.5+00:00";
+    const std::string body =
+        "{\"operationId\":\"" + id + "\",\"status\":\"" + status + "\",\"etag\":" + etag + "}";
     FetchOutcome o;
-    o.type = FetchOutcome::Type::kBody;
+    o.result = Changed{SnapshotOf({OperationKind::kDevice, id}, op, etag, body), std::nullopt};
     o.http_status = 200;
-    o.etag = etag;
-    o.operation.operation_id = id;
-    o.operation.status = status;
-    o.operation.etag = etag;
-    o.operation.created_at = "2026-11-27T08:00:00.0000000+00:00";
-    o.operation.last_action_at = "2026-11-27T08:00:01.5+00:00";
-    o.body = "{\"operationId\":\"" + id + "\",\"status\":\"" + status + "\",\"etag\":" + etag + "}";
     if (retry_after) o.retry_after = std::chrono::seconds(*retry_after);
     return o;
   }
   static FetchOutcome NotModified(std::optional<int> retry_after = {}) {
     FetchOutcome o;
-    o.type = FetchOutcome::Type::kNotModified;
+    o.result = Unchanged{};
     o.http_status = 304;
     if (retry_after) o.retry_after = std::chrono::seconds(*retry_after);
     return o;
@@ -103,18 +94,29 @@ class FakeService final : public OperationService {
                               std::optional<int> http_status = {},
                               std::optional<int> retry_after = {}) {
     FetchOutcome o;
-    o.type = FetchOutcome::Type::kFailed;
+    Failed failed;
+    failed.error.category = category;
+    failed.error.http_status = http_status;
+    failed.error.message = std::move(message);
+    o.result = std::move(failed);
     o.http_status = http_status;
-    o.failure.category = category;
-    o.failure.http_status = http_status;
-    o.failure.message = std::move(message);
     if (retry_after) o.retry_after = std::chrono::seconds(*retry_after);
     return o;
   }
   static FetchOutcome NotFound() {
     FetchOutcome o = Failure(ErrorCategory::kHttp, "Not Found", 404);
-    o.type = FetchOutcome::Type::kNotFound;
+    std::get<Failed>(o.result).not_found = true;
     return o;
+  }
+  // A list item as the codec decodes it, from the same parts as Body().
+  static ListOutcome::Item Item(const std::string& id, const std::string& status,
+                                const std::string& etag) {
+    const auto o = Body(id, status, etag);
+    Operation op;
+    op.operation_id = id;
+    op.status = status;
+    op.etag = etag;
+    return {op, etag, o.changed()->snapshot.body};
   }
 
   std::vector<FetchCall> calls;
@@ -131,6 +133,7 @@ class FakeStore final : public Store {
  public:
   Result<std::vector<OperationRecord>> LoadOperations() override { return loaded; }
   Status SetWatchList(const std::vector<OperationKey>& watched, WallTime) override {
+    if (fail_writes) return Status::Error("database is locked");
     watch_lists.push_back(watched);
     return Status::Ok();
   }
@@ -140,11 +143,21 @@ class FakeStore final : public Store {
     written.insert(written.end(), batch.begin(), batch.end());
     return Status::Ok();
   }
-  Result<bool> Maintain(WallTime) override { return false; }
+  Result<MaintainProgress> Maintain(WallTime) override { return MaintainProgress::kDone; }
 
-  size_t Count(PollRecord::Type type) const {
+  // Written records of one kind (Changed, Unchanged, Failed); unchanged ones count their polls
+  // (the writer merges queued unchanged polls of one operation).
+  template <typename Outcome>
+  size_t Count() const {
     size_t n = 0;
-    for (const auto& r : written) n += r.type == type ? 1 : 0;
+    for (const auto& r : written) {
+      if (const auto* u = std::get_if<Unchanged>(&r.outcome);
+          u && std::is_same_v<Outcome, Unchanged>) {
+        n += static_cast<size_t>(u->polls);
+      } else if (std::holds_alternative<Outcome>(r.outcome)) {
+        ++n;
+      }
+    }
     return n;
   }
 
@@ -154,41 +167,5 @@ class FakeStore final : public Store {
   bool fail_writes = false;
   int write_calls = 0;
 };
-
-// Keeps every formatted line, spdlog-style: the base sink takes the lock for us.
-class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  struct Line {
-    spdlog::level::level_enum level;
-    std::string text;
-  };
-  std::vector<Line> Lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-  std::vector<std::string> AtLevel(spdlog::level::level_enum level) {
-    std::vector<std::string> out;
-    for (const auto& l : Lines()) {
-      if (l.level == level) out.push_back(l.text);
-    }
-    return out;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    lines_.push_back({msg.level, std::string(msg.payload.begin(), msg.payload.end())});
-  }
-  void flush_() override {}
-
- private:
-  std::vector<Line> lines_;
-};
-
-inline std::shared_ptr<spdlog::logger> CaptureLogger(std::shared_ptr<CaptureSink>& sink) {
-  sink = std::make_shared<CaptureSink>();
-  auto logger = std::make_shared<spdlog::logger>("test", sink);
-  logger->set_level(spdlog::level::trace);
-  return logger;
-}
 
 }  // namespace adu::testing

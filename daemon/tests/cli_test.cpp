@@ -45,6 +45,32 @@ TEST(CliTest, HistoryNeedsAnId) {
             "history: which operation? (usage: adu-opwatch history OPERATION_ID)");
 }
 
+TEST(CliTest, RunAsAnInstanceOfTheTemplateUnit) {
+  auto cl = Parse({"run", "--config", "/etc/adu-opwatch/blue.yaml", "--instance", "blue"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_EQ(cl->instance, "blue");
+  EXPECT_FALSE(Parse({"run"})->instance.has_value());
+  EXPECT_EQ(Parse({"run", "--instance=eu-west.2_b"})->instance, "eu-west.2_b");
+  const std::string why =
+      "run: --instance must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter "
+      "or digit";
+  for (const char* bad : {"../x", "a/b", "-x", ".hidden", "a b", "x\\x2d"}) {
+    EXPECT_EQ(Parse({"run", "--instance", bad}).error(), why) << bad;
+  }
+  EXPECT_EQ(Parse({"run", "--instance", std::string(65, 'a').c_str()}).error(), why);
+  EXPECT_FALSE(Parse({"check-config", "--instance", "blue"}).ok());
+}
+
+TEST(CliTest, CheckConfigAsTheUnitsStartCondition) {
+  auto cl = Parse({"check-config", "--condition", "--config", "/etc/adu-opwatch/config.yaml"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_TRUE(cl->condition);
+  EXPECT_FALSE(Parse({"check-config"})->condition);
+  EXPECT_EQ(Parse({"check-config", "--condition=yes"}).error(),
+            "check-config: --condition takes no value");
+  EXPECT_FALSE(Parse({"run", "--condition"}).ok());
+}
+
 TEST(CliTest, UsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(Parse({}).error(), "no subcommand given (try: adu-opwatch --help)");
   EXPECT_EQ(Parse({"start"}).error(), "unknown subcommand \"start\" (try: adu-opwatch --help)");
@@ -77,6 +103,17 @@ TEST(CliTest, HelpForEverySubcommand) {
   }
   EXPECT_EQ(Parse({"--version"})->command, Command::kVersion);
   EXPECT_FALSE(Parse({"help", "nope"}).ok());
+}
+
+TEST(CliTest, ExitCodesComeFromTheStatusCode) {
+  EXPECT_EQ(ExitCodeFor(Status::Ok()), kExitOk);
+  EXPECT_EQ(ExitCodeFor(Status::Config("config.yaml:1:1: bad")), kExitConfig);
+  EXPECT_EQ(kExitConfig, 78);  // systemd's RestartPreventExitStatus=78 relies on it
+  for (const Status& st :
+       {Status::Error("x"), Status::NotFound("x"), Status::Busy("x"), Status::Corrupt("x"),
+        Status::Incompatible("x"), Status::Io("x"), Status::ReadOnly("x"), Status::Internal("x")}) {
+    EXPECT_EQ(ExitCodeFor(st), kExitFailure) << StatusCodeName(st.code());
+  }
 }
 
 }  // namespace

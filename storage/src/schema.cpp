@@ -77,10 +77,22 @@ CREATE INDEX poll_errors_by_time ON poll_errors (at);
 CREATE INDEX operations_by_state ON operations (state);
 )sql";
 
-// Migration i (0-based) takes the database from user_version i to i + 1. To add version N,
-// append one entry: existing entries never change, since databases in the field ran them.
-const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> steps = {kSchemaV1, kSchemaV2};
+// One step from user_version i to i + 1: either SQL run in one transaction, or a batched
+// migration that runs its own transactions (a rewrite of every row would hold the write lock for
+// seconds on a large database) and sets user_version itself, last.
+struct MigrationStep {
+  const char* sql;
+  Status (*batched)(sqlite3* db, const std::string& path, int batch_rows);
+};
+
+// Step i (0-based) takes the database from user_version i to i + 1. To add version N, append
+// one entry: existing entries never change, since databases in the field ran them.
+const std::vector<MigrationStep>& Migrations() {
+  static const std::vector<MigrationStep> steps = {
+      {kSchemaV1, nullptr},
+      {kSchemaV2, nullptr},
+      {nullptr, MigrateToVersion3},  // migrate_v3.cpp: transition facts stored at insert time
+  };
   return steps;
 }
 
@@ -93,14 +105,14 @@ Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path) {
   // is not a database (or whose first pages are corrupt) fails here, before anything is written.
   int rc = SQLITE_OK;
   if (!QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc)) {
-    return Status::Error(DbError(path, db, rc, "cannot read the schema"));
+    return DbStatus(path, db, rc, "cannot read the schema");
   }
   auto version = QueryInt(db, "PRAGMA user_version", &rc);
-  if (!version) return Status::Error(DbError(path, db, rc, "cannot read PRAGMA user_version"));
+  if (!version) return DbStatus(path, db, rc, "cannot read PRAGMA user_version");
   return static_cast<int>(*version);
 }
 
-Status Migrate(sqlite3* db, const std::string& path) {
+Status Migrate(sqlite3* db, const std::string& path, int batch_rows) {
   const int latest = LatestSchemaVersion();
   for (;;) {
     // The version is re-read inside the write transaction: another process may have migrated
@@ -140,7 +152,13 @@ Status Migrate(sqlite3* db, const std::string& path) {
                         "schema version); refusing to modify it");
       }
     }
-    rc = Exec(db, Migrations()[static_cast<size_t>(v)]);
+    const MigrationStep& step = Migrations()[static_cast<size_t>(v)];
+    if (step.batched != nullptr) {
+      Exec(db, "COMMIT");  // nothing was written; the step takes the lock per batch
+      if (Status st = step.batched(db, path, batch_rows); !st.ok()) return st;
+      continue;
+    }
+    rc = Exec(db, step.sql);
     if (rc != SQLITE_OK) {
       return rollback(DbError(path, db, rc,
                               "schema migration to version " + std::to_string(v + 1) + " failed"));

@@ -12,10 +12,20 @@ namespace adu::storage::internal {
 // The version this build writes: the number of migration steps.
 int LatestSchemaVersion();
 
-// Brings the database to LatestSchemaVersion(), one transaction (BEGIN IMMEDIATE) per step.
-// Refuses, without writing anything, a database from a newer build and a non-empty database
-// without an adu-opwatch schema. `path` is only used in messages.
-Status Migrate(sqlite3* db, const std::string& path);
+// Rows per transaction of a batched migration step (version 3's backfill).
+constexpr int kDefaultMigrationBatchRows = 10000;
+
+// Brings the database to LatestSchemaVersion(), one transaction (BEGIN IMMEDIATE) per step, or
+// per batch of `batch_rows` rows for a step that rewrites existing rows. Refuses, without writing
+// anything, a database from a newer build and a non-empty database without an adu-opwatch
+// schema. `path` is only used in messages.
+Status Migrate(sqlite3* db, const std::string& path, int batch_rows = kDefaultMigrationBatchRows);
+
+// Version 3 (migrate_v3.cpp): adds snapshots.previous_status and status_changed,
+// operations.latest_snapshot_id and the transitions index, backfills them in batches of
+// `batch_rows` (each its own transaction; a killed process resumes where it stopped), then
+// replaces the transitions view and sets user_version 3 in one last transaction.
+Status MigrateToVersion3(sqlite3* db, const std::string& path, int batch_rows);
 
 // Reads PRAGMA user_version; also how Open() finds out the file is not a database.
 Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path);

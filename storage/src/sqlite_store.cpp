@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "adu/core/time_format.h"
+#include "operation_row.h"
 #include "schema.h"
 #include "sqlite_util.h"
 
@@ -19,6 +20,7 @@ namespace adu::storage {
 
 using internal::DbError;
 using internal::DbPtr;
+using internal::DbStatus;
 using internal::Exec;
 using internal::Query;
 
@@ -35,17 +37,31 @@ constexpr const char* kLatestBodyEquals =
 
 constexpr const char* kInsertSnapshot =
     "INSERT INTO snapshots (operation_id, kind, observed_at, status, etag, created_at, "
-    "last_action_at, error_code, error_message, trace_id, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "last_action_at, error_code, error_message, trace_id, body, previous_status, status_changed) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-// ?8: last_changed_at, NULL when the body was a duplicate (keeps the previous value).
+// The status of the operation's latest snapshot, read before a new one is inserted.
+constexpr const char* kLatestStatus =
+    "SELECT status FROM snapshots WHERE kind = ?1 AND operation_id = ?2 ORDER BY id DESC LIMIT 1";
+
+// After retention deleted an operation's oldest snapshots, the first one left is a first one
+// for the transitions view (from_status NULL), as the view computed from snapshots always said.
+constexpr const char* kMarkFirstSnapshot =
+    "UPDATE snapshots SET previous_status = NULL, status_changed = 1 WHERE id = (SELECT min(id) "
+    "FROM snapshots WHERE kind = ?1 AND operation_id = ?2) AND (status_changed IS NOT 1 OR "
+    "previous_status IS NOT NULL)";
+
+// ?8: last_changed_at and ?10: latest_snapshot_id, NULL when the body was a duplicate (keeps the
+// previous values).
 constexpr const char* kUpdateAfterSnapshot =
     "UPDATE operations SET polls = polls + 1, not_modified = not_modified + ?3, status = ?4, "
     "etag = ?5, state = ?6, last_polled_at = ?7, last_changed_at = COALESCE(?8, last_changed_at), "
-    "next_poll_at = ?9 WHERE kind = ?1 AND operation_id = ?2";
+    "next_poll_at = ?9, latest_snapshot_id = COALESCE(?10, latest_snapshot_id) "
+    "WHERE kind = ?1 AND operation_id = ?2";
 
+// ?6: how many unchanged polls the record stands for (the writer merges queued ones).
 constexpr const char* kUpdateAfterUnchanged =
-    "UPDATE operations SET polls = polls + 1, not_modified = not_modified + 1, state = ?3, "
+    "UPDATE operations SET polls = polls + ?6, not_modified = not_modified + ?6, state = ?3, "
     "last_polled_at = ?4, next_poll_at = ?5 WHERE kind = ?1 AND operation_id = ?2";
 
 constexpr const char* kUpdateAfterFailure =
@@ -61,10 +77,8 @@ constexpr const char* kCapPollErrors =
     "DELETE FROM poll_errors WHERE id IN (SELECT id FROM poll_errors "
     "WHERE kind = ?1 AND operation_id = ?2 ORDER BY id DESC LIMIT -1 OFFSET ?3)";
 
-constexpr const char* kLoadOperations =
-    "SELECT operation_id, kind, status, etag, state, first_seen_at, last_polled_at, "
-    "last_changed_at, next_poll_at, polls, not_modified, errors, last_error FROM operations "
-    "ORDER BY kind, operation_id";
+const std::string kLoadOperations =
+    std::string(internal::kOperationRowSelect) + "ORDER BY kind, operation_id";
 
 constexpr const char* kSelectKeysAndStates = "SELECT kind, operation_id, state FROM operations";
 
@@ -120,20 +134,50 @@ std::string DescribeError(const PollError& e) {
   return out;
 }
 
+// The engine's record of a row as stored; kCorrupt when its kind or state is not one we write.
+Result<OperationRecord> RecordOf(const OperationRow& row, const std::string& path) {
+  const auto kind = ParseKind(row.kind);
+  const auto state = ParseState(row.state);
+  if (!kind || !state) {
+    return Status::Corrupt("database " + path + ": operation " + row.operation_id +
+                           " has an unknown kind or state");
+  }
+  OperationRecord rec;
+  rec.key = OperationKey{*kind, row.operation_id};
+  rec.status = row.status;
+  rec.etag = row.etag;
+  rec.state = *state;
+  rec.first_seen_at = ParseOptTime(row.first_seen_at);
+  rec.last_polled_at = ParseOptTime(row.last_polled_at);
+  rec.last_changed_at = ParseOptTime(row.last_changed_at);
+  rec.next_poll_at = ParseOptTime(row.next_poll_at);
+  rec.polls = row.polls;
+  rec.not_modified = row.not_modified;
+  rec.errors = row.errors;
+  rec.last_error = row.last_error;
+  return rec;
+}
+
 // Creates the file 0640 (whatever the umask) so a readers' group can query it. EEXIST is fine:
 // another process created it first.
 Status CreateFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) {
     if (errno == EEXIST) return Status::Ok();
-    return Status::Error("cannot create database " + path + ": " + std::strerror(errno));
+    const int err = errno;
+    const std::string msg = "cannot create database " + path + ": " + std::strerror(err);
+    return err == EROFS ? Status::ReadOnly(msg) : Status::Io(msg);
   }
   Status st;
   if (::fchmod(fd, 0640) != 0) {
-    st = Status::Error("cannot set the mode of database " + path + ": " + std::strerror(errno));
+    st = Status::Io("cannot set the mode of database " + path + ": " + std::strerror(errno));
   }
   ::close(fd);
   return st;
+}
+
+MaintainProgress Progress(bool more) {
+  return more ? MaintainProgress::kMoreWork : MaintainProgress::kDone;
 }
 
 }  // namespace
@@ -149,7 +193,7 @@ class SqliteStore::Impl {
   Result<std::vector<OperationRecord>> LoadOperations();
   Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now);
   Status Write(const std::vector<PollRecord>& batch);
-  Result<bool> Maintain(WallTime now);
+  Result<MaintainProgress> Maintain(WallTime now);
 
  private:
   // A failed step's message, captured before ROLLBACK overwrites sqlite3_errmsg.
@@ -191,6 +235,17 @@ class SqliteStore::Impl {
   }
 
   std::optional<Failure> WriteRecord(const PollRecord& r);
+  std::optional<Failure> WriteChanged(const PollRecord& r, const Snapshot& snap);
+  std::optional<Failure> WriteUnchanged(const PollRecord& r, const Unchanged& unchanged);
+  std::optional<Failure> WriteFailed(const PollRecord& r, const PollError& e);
+  // Schema version 3's transition fact of a snapshot about to be inserted.
+  struct TransitionFacts {
+    std::optional<std::string> previous_status;  // of the latest snapshot; nullopt: none or NULL
+    bool status_changed = true;  // a row of the transitions view: the first, or a new status
+  };
+  std::optional<Failure> ReadTransitionFacts(const OperationKey& key, const std::string& status,
+                                             TransitionFacts& out);
+  std::optional<Failure> MarkFirstSnapshot(const OperationKey& key);
   std::optional<Failure> CapErrors(const OperationKey& key, int keep, int64_t* deleted);
   std::optional<Failure> ReadKeys(const char* sql, std::vector<OperationKey>& out,
                                   const std::function<void(Query&)>& bind);
@@ -204,107 +259,151 @@ class SqliteStore::Impl {
 
 std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteRecord(const PollRecord& r) {
   std::optional<Failure> failure;
-  const std::string kind(Kind(r.key));
-  const std::string at = FormatTimestamp(r.at);
-  const std::string state(StateName(r.state));
-  const auto next = OptTime(r.next_poll_at);
-
   {
     auto* s = Stmt(kEnsureOperation, failure);
     if (!s) return failure;
     Query q(s);
-    q.Bind(1, r.key.id).Bind(2, kind).Bind(3, state).Bind(4, at);
+    q.Bind(1, r.key.id)
+        .Bind(2, Kind(r.key))
+        .Bind(3, StateName(r.state))
+        .Bind(4, FormatTimestamp(r.at));
     if (!Run(q, "cannot insert an operation", failure)) return failure;
   }
+  if (const auto* changed = std::get_if<Changed>(&r.outcome)) {
+    return WriteChanged(r, changed->snapshot);
+  }
+  if (const auto* unchanged = std::get_if<Unchanged>(&r.outcome)) {
+    return WriteUnchanged(r, *unchanged);
+  }
+  return WriteFailed(r, std::get<Failed>(r.outcome).error);
+}
 
-  switch (r.type) {
-    case PollRecord::Type::kSnapshot: {
-      if (!r.snapshot) {
-        return Failure{"database " + path_ + ": a snapshot record for " + r.key.id +
-                       " carries no snapshot"};
-      }
-      const Snapshot& snap = *r.snapshot;
-      bool duplicate = false;
-      {
-        auto* s = Stmt(kLatestBodyEquals, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, kind).Bind(2, r.key.id).Bind(3, snap.body);
-        const int rc = q.Step();
-        if (rc == SQLITE_ROW) {
-          duplicate = q.Int(0) == 1;
-        } else if (rc != SQLITE_DONE) {
-          return Failure{DbError(path_, db_.get(), rc, "cannot read the latest snapshot")};
-        }
-      }
-      const std::string observed = FormatTimestamp(snap.observed_at);
-      if (!duplicate) {
-        auto* s = Stmt(kInsertSnapshot, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, r.key.id).Bind(2, kind).Bind(3, observed).BindNonEmpty(4, snap.status);
-        q.BindNonEmpty(5, snap.etag).BindNonEmpty(6, NormalizeTimestamp(snap.created_at));
-        q.BindNonEmpty(7, NormalizeTimestamp(snap.last_action_at)).BindNonEmpty(8, snap.error_code);
-        q.BindNonEmpty(9, snap.error_message).BindNonEmpty(10, snap.trace_id).Bind(11, snap.body);
-        if (!Run(q, "cannot insert a snapshot", failure)) return failure;
-      }
-      auto* s = Stmt(kUpdateAfterSnapshot, failure);
-      if (!s) return failure;
-      Query q(s);
-      q.Bind(1, kind).Bind(2, r.key.id).Bind(3, int64_t{duplicate ? 1 : 0});
-      q.BindNonEmpty(4, snap.status).BindNonEmpty(5, snap.etag).Bind(6, state).Bind(7, at);
-      if (duplicate) {
-        q.BindNull(8);
-      } else {
-        q.Bind(8, observed);
-      }
-      q.BindOpt(9, next);
-      if (!Run(q, "cannot update an operation", failure)) return failure;
-      return std::nullopt;
-    }
-    case PollRecord::Type::kUnchanged: {
-      auto* s = Stmt(kUpdateAfterUnchanged, failure);
-      if (!s) return failure;
-      Query q(s);
-      q.Bind(1, kind).Bind(2, r.key.id).Bind(3, state).Bind(4, at).BindOpt(5, next);
-      if (!Run(q, "cannot update an operation", failure)) return failure;
-      return std::nullopt;
-    }
-    case PollRecord::Type::kFailed: {
-      PollError e;
-      if (r.error) {
-        e = *r.error;
-      } else {
-        e.message = "unknown error";
-      }
-      {
-        auto* s = Stmt(kInsertPollError, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, r.key.id).Bind(2, kind).Bind(3, FormatTimestamp(r.error ? e.at : r.at));
-        q.Bind(4, CategoryName(e.category));
-        if (e.http_status) {
-          q.Bind(5, int64_t{*e.http_status});
-        } else {
-          q.BindNull(5);
-        }
-        q.BindNonEmpty(6, e.code).Bind(7, e.message);
-        if (!Run(q, "cannot insert a poll error", failure)) return failure;
-      }
-      {
-        auto* s = Stmt(kUpdateAfterFailure, failure);
-        if (!s) return failure;
-        Query q(s);
-        q.Bind(1, kind).Bind(2, r.key.id).Bind(3, state).Bind(4, at).BindOpt(5, next);
-        q.Bind(6, DescribeError(e));
-        if (!Run(q, "cannot update an operation", failure)) return failure;
-      }
-      if (options_.max_errors_per_operation > 0) {
-        return CapErrors(r.key, options_.max_errors_per_operation, nullptr);
-      }
-      return std::nullopt;
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteChanged(const PollRecord& r,
+                                                                          const Snapshot& snap) {
+  std::optional<Failure> failure;
+  const std::string kind(Kind(r.key));
+  bool duplicate = false;
+  {
+    auto* s = Stmt(kLatestBodyEquals, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, kind).Bind(2, r.key.id).Bind(3, snap.body);
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) {
+      duplicate = q.Int(0) == 1;
+    } else if (rc != SQLITE_DONE) {
+      return Failure{DbError(path_, db_.get(), rc, "cannot read the latest snapshot")};
     }
   }
+  const std::string observed = FormatTimestamp(snap.observed_at);
+  int64_t snapshot_id = 0;
+  if (!duplicate) {
+    TransitionFacts facts;
+    if (auto f = ReadTransitionFacts(r.key, snap.status, facts)) return f;
+    auto* s = Stmt(kInsertSnapshot, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, r.key.id).Bind(2, kind).Bind(3, observed).BindNonEmpty(4, snap.status);
+    q.BindNonEmpty(5, snap.etag).BindNonEmpty(6, snap.created_at);
+    q.BindNonEmpty(7, snap.last_action_at).BindNonEmpty(8, snap.error_code);
+    q.BindNonEmpty(9, snap.error_message).BindNonEmpty(10, snap.trace_id).Bind(11, snap.body);
+    q.BindOpt(12, facts.previous_status).Bind(13, int64_t{facts.status_changed ? 1 : 0});
+    if (!Run(q, "cannot insert a snapshot", failure)) return failure;
+    snapshot_id = sqlite3_last_insert_rowid(db_.get());
+  }
+  auto* s = Stmt(kUpdateAfterSnapshot, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, kind).Bind(2, r.key.id).Bind(3, int64_t{duplicate ? 1 : 0});
+  q.BindNonEmpty(4, snap.status).BindNonEmpty(5, snap.etag).Bind(6, StateName(r.state));
+  q.Bind(7, FormatTimestamp(r.at));
+  if (duplicate) {
+    q.BindNull(8).BindNull(10);
+  } else {
+    q.Bind(8, observed).Bind(10, snapshot_id);
+  }
+  q.BindOpt(9, OptTime(r.next_poll_at));
+  if (!Run(q, "cannot update an operation", failure)) return failure;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteUnchanged(
+    const PollRecord& r, const Unchanged& unchanged) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kUpdateAfterUnchanged, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(r.key))
+      .Bind(2, r.key.id)
+      .Bind(3, StateName(r.state))
+      .Bind(4, FormatTimestamp(r.at));
+  q.BindOpt(5, OptTime(r.next_poll_at)).Bind(6, int64_t{unchanged.polls});
+  if (!Run(q, "cannot update an operation", failure)) return failure;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteFailed(const PollRecord& r,
+                                                                         const PollError& e) {
+  std::optional<Failure> failure;
+  const std::string kind(Kind(r.key));
+  {
+    auto* s = Stmt(kInsertPollError, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, r.key.id).Bind(2, kind).Bind(3, FormatTimestamp(e.at));
+    q.Bind(4, CategoryName(e.category));
+    if (e.http_status) {
+      q.Bind(5, int64_t{*e.http_status});
+    } else {
+      q.BindNull(5);
+    }
+    q.BindNonEmpty(6, e.code).Bind(7, e.message);
+    if (!Run(q, "cannot insert a poll error", failure)) return failure;
+  }
+  {
+    auto* s = Stmt(kUpdateAfterFailure, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, kind).Bind(2, r.key.id).Bind(3, StateName(r.state)).Bind(4, FormatTimestamp(r.at));
+    q.BindOpt(5, OptTime(r.next_poll_at)).Bind(6, DescribeError(e));
+    if (!Run(q, "cannot update an operation", failure)) return failure;
+  }
+  if (options_.max_errors_per_operation > 0) {
+    return CapErrors(r.key, options_.max_errors_per_operation, nullptr);
+  }
+  return std::nullopt;
+}
+
+// Stored with each snapshot (schema version 3) so the transitions view is a lookup, not a window
+// over every snapshot: one index seek, the same as the duplicate-body check's.
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::ReadTransitionFacts(
+    const OperationKey& key, const std::string& status, TransitionFacts& out) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kLatestStatus, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(key)).Bind(2, key.id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;  // the first snapshot: a transition from nothing
+  if (rc != SQLITE_ROW) {
+    return Failure{DbError(path_, db_.get(), rc, "cannot read the latest snapshot")};
+  }
+  out.previous_status = q.Text(0);
+  // As stored: an empty status is NULL (BindNonEmpty), and NULL to NULL is no change.
+  const std::optional<std::string> now =
+      status.empty() ? std::nullopt : std::optional<std::string>(status);
+  out.status_changed = out.previous_status != now;
+  return std::nullopt;
+}
+
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::MarkFirstSnapshot(
+    const OperationKey& key) {
+  std::optional<Failure> failure;
+  auto* s = Stmt(kMarkFirstSnapshot, failure);
+  if (!s) return failure;
+  Query q(s);
+  q.Bind(1, Kind(key)).Bind(2, key.id);
+  if (!Run(q, "cannot prune old data", failure)) return failure;
   return std::nullopt;
 }
 
@@ -349,36 +448,17 @@ Status SqliteStore::Impl::Write(const std::vector<PollRecord>& batch) {
 
 Result<std::vector<OperationRecord>> SqliteStore::Impl::LoadOperations() {
   std::optional<Failure> failure;
-  auto* s = Stmt(kLoadOperations, failure);
+  auto* s = Stmt(kLoadOperations.c_str(), failure);
   if (!s) return Status::Error(failure->message);
   std::vector<OperationRecord> out;
   Query q(s);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    OperationRecord rec;
-    const auto kind = ParseKind(q.TextOr(1, ""));
-    const auto state = ParseState(q.TextOr(4, ""));
-    if (!kind || !state) {
-      return Status::Error("database " + path_ + ": operation " + q.TextOr(0, "") +
-                           " has an unknown kind or state");
-    }
-    rec.key = OperationKey{*kind, q.TextOr(0, "")};
-    rec.status = q.Text(2);
-    rec.etag = q.Text(3);
-    rec.state = *state;
-    rec.first_seen_at = ParseOptTime(q.Text(5));
-    rec.last_polled_at = ParseOptTime(q.Text(6));
-    rec.last_changed_at = ParseOptTime(q.Text(7));
-    rec.next_poll_at = ParseOptTime(q.Text(8));
-    rec.polls = q.Int(9);
-    rec.not_modified = q.Int(10);
-    rec.errors = q.Int(11);
-    rec.last_error = q.Text(12);
-    out.push_back(std::move(rec));
+    auto rec = RecordOf(internal::ReadOperationRow(q), path_);
+    if (!rec) return rec.status();
+    out.push_back(std::move(*rec));
   }
-  if (rc != SQLITE_DONE) {
-    return Status::Error(DbError(path_, db_.get(), rc, "cannot load operations"));
-  }
+  if (rc != SQLITE_DONE) return DbStatus(path_, db_.get(), rc, "cannot load operations");
   return out;
 }
 
@@ -422,7 +502,7 @@ Status SqliteStore::Impl::SetWatchList(const std::vector<OperationKey>& watched,
   });
 }
 
-Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
+Result<MaintainProgress> SqliteStore::Impl::Maintain(WallTime now) {
   const int batch = options_.maintain_batch_rows > 0 ? options_.maintain_batch_rows : 500;
   int64_t deleted = 0;
   bool more = false;
@@ -441,12 +521,12 @@ Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
       return CapErrors(over.front(), options_.max_errors_per_operation, &deleted);
     });
     if (!st.ok()) return st;
-    if (over.size() > 1) return true;
+    if (over.size() > 1) return MaintainProgress::kMoreWork;
     cap_checked_ = true;
     if (!over.empty()) more = true;
   }
 
-  if (!options_.retention) return more;
+  if (!options_.retention) return Progress(more);
   const std::string cutoff = FormatTimestamp(now - *options_.retention);
   Status st = InTransaction("cannot prune old data", [&]() -> std::optional<Failure> {
     std::vector<OperationKey> ops;
@@ -468,13 +548,16 @@ Result<bool> SqliteStore::Impl::Maintain(WallTime now) {
         q.Bind(1, Kind(key)).Bind(2, key.id).Bind(3, budget);
         if (!Run(q, "cannot prune old data", failure)) return failure;
         budget -= sqlite3_changes(db_.get());
+        if (sql == kPruneSnapshots) {
+          if (auto f = MarkFirstSnapshot(key)) return f;
+        }
       }
     }
     if (budget <= 0) more = true;
     return std::nullopt;
   });
   if (!st.ok()) return st;
-  return more;
+  return Progress(more);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,7 +579,61 @@ Status SqliteStore::SetWatchList(const std::vector<OperationKey>& watched, WallT
 
 Status SqliteStore::Write(const std::vector<PollRecord>& batch) { return impl_->Write(batch); }
 
-Result<bool> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
+Result<MaintainProgress> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
+
+namespace {
+
+// Refuses a non-database, a foreign database and one from a newer build while the file is still
+// untouched (call before anything that writes: journal_mode=WAL rewrites the header). Returns
+// the schema version found.
+Result<int> CheckSchemaBeforeWriting(sqlite3* db, const std::string& path) {
+  auto version = internal::ReadSchemaVersion(db, path);
+  if (!version) return version.status();
+  if (*version == 0) {
+    int rc = SQLITE_OK;
+    auto objects = internal::QueryInt(db, "SELECT count(*) FROM sqlite_master", &rc);
+    if (!objects) return DbStatus(path, db, rc, "cannot read the schema");
+    if (*objects != 0) {
+      return Status::Corrupt("database " + path +
+                             " is not an adu-opwatch database (it has tables but no adu-opwatch "
+                             "schema version); refusing to modify it");
+    }
+  }
+  if (*version > internal::LatestSchemaVersion()) {
+    return Status::Incompatible(
+        "database " + path + " was written by a newer adu-opwatch (schema " +
+        std::to_string(*version) + ", this build knows " +
+        std::to_string(internal::LatestSchemaVersion()) + "); refusing to modify it");
+  }
+  return version;
+}
+
+// WAL, synchronous=NORMAL and a WAL size limit on the writer connection.
+Status ConfigureWriter(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+  std::string mode;
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_OK) return DbStatus(path, db, rc, "cannot enable WAL");
+  if (mode != "wal") {
+    return Status::Io("database " + path + ": cannot enable WAL (journal mode is " + mode + ")");
+  }
+  // NORMAL is durable across application crashes in WAL mode; only a power loss can lose the
+  // last transactions, never corrupt the file. journal_size_limit keeps the WAL from staying
+  // huge after a long reader made it grow.
+  for (const char* pragma :
+       {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
+    rc = Exec(db, pragma);
+    if (rc != SQLITE_OK) return DbStatus(path, db, rc, pragma);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        StoreOptions options) {
@@ -506,67 +643,29 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) parent = ".";
   if (!fs::is_directory(parent, ec)) {
-    return Status::Error("directory " + parent.string() + " of database " + path +
-                         " does not exist");
+    return Status::NotFound("directory " + parent.string() + " of database " + path +
+                            " does not exist");
   }
   if (Status st = CreateFile(path); !st.ok()) return st;
 
   sqlite3* raw = nullptr;
   // No SQLITE_OPEN_CREATE: the file exists now, with our mode. FULLMUTEX is not needed (one
   // thread at a time) but costs nothing measurable and protects against misuse.
-  int rc =
+  const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
   DbPtr db(raw);
-  if (rc != SQLITE_OK) return Status::Error(DbError(path, raw, rc, "cannot open"));
+  if (rc != SQLITE_OK) return DbStatus(path, raw, rc, "cannot open");
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
 
-  // Before anything that writes (journal_mode=WAL rewrites the header): refuse a non-database
-  // and a database from a newer build while the file is still untouched.
-  auto version = internal::ReadSchemaVersion(db.get(), path);
+  auto version = CheckSchemaBeforeWriting(db.get(), path);
   if (!version) return version.status();
-  if (*version == 0) {
-    int rc0 = SQLITE_OK;
-    auto objects = internal::QueryInt(db.get(), "SELECT count(*) FROM sqlite_master", &rc0);
-    if (!objects) return Status::Error(DbError(path, db.get(), rc0, "cannot read the schema"));
-    if (*objects != 0) {
-      return Status::Error("database " + path +
-                           " is not an adu-opwatch database (it has tables but no adu-opwatch "
-                           "schema version); refusing to modify it");
-    }
-  }
-  if (*version > internal::LatestSchemaVersion()) {
-    return Status::Error("database " + path + " was written by a newer adu-opwatch (schema " +
-                         std::to_string(*version) + ", this build knows " +
-                         std::to_string(internal::LatestSchemaVersion()) +
-                         "); refusing to modify it");
-  }
-
-  sqlite3_stmt* stmt = nullptr;
-  rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
-  std::string mode;
-  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_OK) return Status::Error(DbError(path, db.get(), rc, "cannot enable WAL"));
-  if (mode != "wal") {
-    return Status::Error("database " + path + ": cannot enable WAL (journal mode is " + mode + ")");
-  }
-  // NORMAL is durable across application crashes in WAL mode; only a power loss can lose the
-  // last transactions, never corrupt the file. journal_size_limit keeps the WAL from staying
-  // huge after a long reader made it grow.
-  for (const char* pragma :
-       {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
-    rc = Exec(db.get(), pragma);
-    if (rc != SQLITE_OK) return Status::Error(DbError(path, db.get(), rc, pragma));
-  }
-
+  if (Status st = ConfigureWriter(db.get(), path); !st.ok()) return st;
   // A current database needs no write lock at all, so the daemon starts even while a user's
   // shell holds one (its writes then wait and retry like any other).
   if (*version < internal::LatestSchemaVersion()) {
-    if (Status st = internal::Migrate(db.get(), path); !st.ok()) return st;
+    if (Status st = internal::Migrate(db.get(), path, options.migration_batch_rows); !st.ok())
+      return st;
   }
 
   auto impl = std::make_unique<Impl>(path, options, std::move(db));

@@ -17,6 +17,30 @@ std::string DbError(const std::string& path, sqlite3* db, std::string_view conte
   return DbError(path, db, db != nullptr ? sqlite3_extended_errcode(db) : SQLITE_ERROR, context);
 }
 
+StatusCode CodeOfSqlite(int rc) {
+  switch (rc & 0xFF) {  // the primary code of an extended one
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kBusy;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kCorrupt;
+    case SQLITE_READONLY:
+      return StatusCode::kReadOnly;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return StatusCode::kIo;
+    default:
+      return StatusCode::kError;
+  }
+}
+
+Status DbStatus(const std::string& path, sqlite3* db, int rc, std::string_view context) {
+  return Status::WithCode(CodeOfSqlite(rc), DbError(path, db, rc, context));
+}
+
 Query& Query::Bind(int index, std::string_view text) {
   sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   return *this;

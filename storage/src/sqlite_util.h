@@ -24,6 +24,12 @@ using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 std::string DbError(const std::string& path, sqlite3* db, std::string_view context);
 std::string DbError(const std::string& path, sqlite3* db, int rc, std::string_view context);
 
+// The StatusCode of SQLite result code `rc` (primary or extended): BUSY/LOCKED -> kBusy,
+// CORRUPT/NOTADB -> kCorrupt, READONLY -> kReadOnly, IOERR/FULL/CANTOPEN/PERM -> kIo, else kError.
+StatusCode CodeOfSqlite(int rc);
+// DbError's message with CodeOfSqlite(rc) as its code.
+Status DbStatus(const std::string& path, sqlite3* db, int rc, std::string_view context);
+
 // A borrowed prepared statement used once: bindings and state are reset when it goes out of
 // scope, so cached statements can be reused safely even on early returns.
 class Query {

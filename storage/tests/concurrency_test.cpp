@@ -9,7 +9,7 @@
 #include <deque>
 #include <thread>
 
-#include "adu/storage/report.h"
+#include "adu/storage/queries.h"
 #include "adu/storage/sqlite_store.h"
 #include "test_util.h"
 
@@ -56,7 +56,7 @@ TEST(ConcurrencyTest, ALongReadTransactionNeverStopsTheWriter) {
   std::atomic<int> report_failures{0};
   std::thread status_thread([&] {
     while (!stop) {
-      auto out = RenderStatus(path, true);
+      auto out = LoadStatus(path);
       ++(out.ok() ? reports : report_failures);
     }
   });
@@ -219,7 +219,8 @@ TEST(ConcurrencyTest, AFullDiskFailsTheBatchAndNothingIsLostAfterRecovery) {
   std::vector<PollRecord> big;
   for (int k = 0; k < 8; ++k) {
     auto r = SnapshotRecord(Dev("big-" + std::to_string(k)), T(100), "Running", "");
-    r.snapshot->body = std::string(256 * 1024, static_cast<char>('a' + k));
+    std::get<Changed>(r.outcome).snapshot.body =
+        std::string(256 * 1024, static_cast<char>('a' + k));
     big.push_back(r);
   }
   const off_t limit = std::max(FileSize(path), FileSize(path + "-wal")) + 8192;

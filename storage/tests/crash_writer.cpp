@@ -27,7 +27,6 @@ int main(int argc, char** argv) {
     const auto at = t0 + std::chrono::milliseconds(id);
     for (int k = 0; k < 3; ++k) {
       adu::PollRecord r;
-      r.type = adu::PollRecord::Type::kSnapshot;
       r.key = {adu::OperationKind::kDevice, "op-" + std::to_string((id + k) % 5)};
       r.at = at;
       adu::Snapshot s;
@@ -38,15 +37,15 @@ int main(int argc, char** argv) {
       // A body per (batch, record), padded so pages fill and checkpoints happen.
       s.body = "batch " + std::to_string(id) + " record " + std::to_string(k) + " " +
                std::string(300, 'x');
-      r.snapshot = s;
+      r.outcome = adu::Changed{s, std::nullopt};
       batch.push_back(std::move(r));
     }
     adu::PollRecord failure;
-    failure.type = adu::PollRecord::Type::kFailed;
     failure.key = {adu::OperationKind::kUpdate, "op-" + std::to_string(id % 5)};
     failure.at = at;
-    failure.error = adu::PollError{failure.key,  at, adu::ErrorCategory::kNetwork,
-                                   std::nullopt, "", "batch " + std::to_string(id)};
+    failure.outcome = adu::Failed{adu::PollError{failure.key, at, adu::ErrorCategory::kNetwork,
+                                                 std::nullopt, "", "batch " + std::to_string(id)},
+                                  false};
     batch.push_back(failure);
     adu::Status st = (*store)->Write(batch);
     if (!st.ok()) {

@@ -92,8 +92,10 @@ TEST(MigrationTest, MigratesAVersion1DatabaseKeepingItsData) {
   EXPECT_EQ(db.Int("PRAGMA user_version"), SqliteStore::SchemaVersion());
   EXPECT_EQ(db.Rows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                     "ORDER BY name"),
-            (std::vector<std::string>{"operations_by_state", "poll_errors_by_operation",
-                                      "poll_errors_by_time", "snapshots_by_operation"}));
+            (std::vector<std::string>{"operations_by_state", "operations_by_status",
+                                      "poll_errors_by_category", "poll_errors_by_operation",
+                                      "poll_errors_by_time", "snapshots_by_operation",
+                                      "snapshots_transitions_by_time"}));
   // The daemon's latest-snapshot lookup uses the new index.
   const auto plan = db.Rows(
       "EXPLAIN QUERY PLAN SELECT body FROM snapshots WHERE kind = 'device' AND "
@@ -153,6 +155,7 @@ TEST(MigrationTest, ANewerSchemaIsRefusedAndTheFileLeftUntouched) {
   const FileState before = Capture(path);
   auto store = SqliteStore::Open(path, {});
   ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(store.status().IsIncompatible()) << StatusCodeName(store.status().code());
   EXPECT_EQ(store.error(), "database " + path +
                                " was written by a newer adu-opwatch (schema 99, this build knows " +
                                std::to_string(SqliteStore::SchemaVersion()) +
@@ -175,6 +178,7 @@ TEST(MigrationTest, AForeignDatabaseIsRefusedAndLeftUntouched) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("not an adu-opwatch database"));
+  EXPECT_TRUE(store.status().IsCorrupt()) << StatusCodeName(store.status().code());
   ExpectUnchanged(path, before);
 }
 
@@ -199,6 +203,7 @@ TEST(MigrationTest, ATruncatedDatabaseIsRefusedWithSqlitesMessage) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("malformed"));
+  EXPECT_TRUE(store.status().IsCorrupt()) << StatusCodeName(store.status().code());
 }
 
 }  // namespace

@@ -42,11 +42,11 @@ TEST(SqliteStoreTest, CreatesTheContractSchema) {
       Columns(db, "operations"),
       (std::vector<std::string>{"operation_id", "kind", "status", "etag", "state", "first_seen_at",
                                 "last_polled_at", "last_changed_at", "next_poll_at", "polls",
-                                "not_modified", "errors", "last_error"}));
+                                "not_modified", "errors", "last_error", "latest_snapshot_id"}));
   EXPECT_EQ(Columns(db, "snapshots"),
             (std::vector<std::string>{"id", "operation_id", "kind", "observed_at", "status", "etag",
                                       "created_at", "last_action_at", "error_code", "error_message",
-                                      "trace_id", "body"}));
+                                      "trace_id", "body", "previous_status", "status_changed"}));
   EXPECT_EQ(Columns(db, "poll_errors"),
             (std::vector<std::string>{"id", "operation_id", "kind", "at", "category", "http_status",
                                       "code", "message"}));
@@ -85,6 +85,7 @@ TEST(SqliteStoreTest, MissingDirectoryIsNamed) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(dir.File("nope")));
   EXPECT_THAT(store.error(), HasSubstr("does not exist"));
+  EXPECT_TRUE(store.status().IsNotFound()) << StatusCodeName(store.status().code());
 }
 
 TEST(SqliteStoreTest, NonDatabaseFileIsRefusedWithPathAndSqliteMessage) {
@@ -99,6 +100,7 @@ TEST(SqliteStoreTest, NonDatabaseFileIsRefusedWithPathAndSqliteMessage) {
   ASSERT_FALSE(store.ok());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("file is not a database"));
+  EXPECT_TRUE(store.status().IsCorrupt()) << StatusCodeName(store.status().code());
   EXPECT_EQ(ReadFileBytes(path), before);
 }
 
@@ -197,17 +199,20 @@ TEST(SqliteStoreTest, FailedBatchWritesNothingAndCanBeRetried) {
   const auto path = dir.File("ops.db");
   auto store = MustOpen(path);
   ASSERT_TRUE(store);
-  PollRecord broken = UnchangedRecord(Dev("b"), T(1));
-  broken.type = PollRecord::Type::kSnapshot;  // a snapshot record without a snapshot
+  // The last record of the batch fails inside the transaction (a trigger refuses it).
+  RawDb db(path);
+  ASSERT_EQ(db.Exec("CREATE TRIGGER refuse BEFORE INSERT ON poll_errors WHEN NEW.message = 'boom' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"),
+            SQLITE_OK);
   std::vector<PollRecord> batch = {
       SnapshotRecord(Dev("a"), T(0), "Running", Body("a", "Running")),
       FailedRecord(Dev("a"), T(0.5), ErrorCategory::kTimeout, std::nullopt, "", "deadline"),
-      broken};
+      FailedRecord(Dev("b"), T(1), ErrorCategory::kNetwork, std::nullopt, "", "boom")};
   EXPECT_FALSE(store->Write(batch).ok());
-  RawDb db(path);
   EXPECT_EQ(db.Int("SELECT count(*) FROM operations"), 0);
   EXPECT_EQ(db.Int("SELECT count(*) FROM snapshots"), 0);
   EXPECT_EQ(db.Int("SELECT count(*) FROM poll_errors"), 0);
+  ASSERT_EQ(db.Exec("DROP TRIGGER refuse"), SQLITE_OK);
   batch.pop_back();
   ASSERT_TRUE(store->Write(batch).ok());
   EXPECT_EQ(db.Rows("SELECT polls, errors, last_error FROM operations"),
@@ -246,7 +251,7 @@ TEST(SqliteStoreTest, ErrorsAreCappedPerOperationOldestFirst) {
     auto more = store->Maintain(T(100));
     ASSERT_TRUE(more.ok()) << more.error();
     ++steps;
-    if (!*more) break;
+    if (*more == MaintainProgress::kDone) break;
     ASSERT_LT(steps, 10);
   }
   EXPECT_EQ(db.Rows("SELECT message FROM poll_errors ORDER BY id"),
@@ -301,7 +306,7 @@ TEST(SqliteStoreTest, RetentionPrunesOldTerminalOperationsInBatchesKeepingTheLat
         "(SELECT count(*) FROM poll_errors)");
     EXPECT_LE(remaining - now_rows, 2);
     remaining = now_rows;
-    if (!*more) break;
+    if (*more == MaintainProgress::kDone) break;
     ASSERT_LT(steps, 50);
   }
   // old and unwatched: 4 old snapshots + 4 errors each = 16 rows at 2 per step.
@@ -319,7 +324,7 @@ TEST(SqliteStoreTest, RetentionPrunesOldTerminalOperationsInBatchesKeepingTheLat
   // Nothing left: a further step is a no-op.
   auto more = store->Maintain(now);
   ASSERT_TRUE(more.ok());
-  EXPECT_FALSE(*more);
+  EXPECT_EQ(*more, MaintainProgress::kDone);
 }
 
 TEST(SqliteStoreTest, NoRetentionKeepsEverything) {
@@ -334,7 +339,7 @@ TEST(SqliteStoreTest, NoRetentionKeepsEverything) {
                   .ok());
   auto more = store->Maintain(T(0) + std::chrono::hours(24 * 365 * 10));
   ASSERT_TRUE(more.ok());
-  EXPECT_FALSE(*more);
+  EXPECT_EQ(*more, MaintainProgress::kDone);
   RawDb db(path);
   EXPECT_EQ(db.Int("SELECT count(*) FROM snapshots"), 2);
 }

@@ -1,30 +1,13 @@
 #include "test_util.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "adu/core/time_format.h"
 
 namespace adu::storage::testing {
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/adu-storage-XXXXXX";
-  char* p = ::mkdtemp(tmpl.data());
-  if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = p;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::add, ec);
-  std::filesystem::remove_all(path_, ec);
-}
 
 WallTime T(double seconds) {
   static const WallTime base = *ParseTimestamp("2026-11-27T08:00:00.000Z");
@@ -43,7 +26,6 @@ std::string Body(const std::string& id, const std::string& status, const std::st
 PollRecord SnapshotRecord(const OperationKey& key, WallTime at, const std::string& status,
                           const std::string& body, OperationState state) {
   PollRecord r;
-  r.type = PollRecord::Type::kSnapshot;
   r.key = key;
   r.at = at;
   r.state = state;
@@ -53,21 +35,21 @@ PollRecord SnapshotRecord(const OperationKey& key, WallTime at, const std::strin
   s.observed_at = at;
   s.status = status;
   s.etag = "\"" + key.id + "-" + status + "\"";
-  s.created_at = "2026-11-27T07:59:00.5+00:00";
-  s.last_action_at = "2026-11-27T08:00:00.1234567+00:00";
+  // As the codec hands them over: normalised (the body keeps what the service sent).
+  s.created_at = "2026-11-27T07:59:00.500Z";
+  s.last_action_at = "2026-11-27T08:00:00.123Z";
   s.trace_id = "trace-" + key.id;
   if (status == "Failed") {
     s.error_code = "ImportFailed";
     s.error_message = "the manifest is invalid";
   }
   s.body = body;
-  r.snapshot = s;
+  r.outcome = Changed{s, std::nullopt};
   return r;
 }
 
 PollRecord UnchangedRecord(const OperationKey& key, WallTime at, OperationState state) {
   PollRecord r;
-  r.type = PollRecord::Type::kUnchanged;
   r.key = key;
   r.at = at;
   r.state = state;
@@ -79,7 +61,6 @@ PollRecord FailedRecord(const OperationKey& key, WallTime at, ErrorCategory cate
                         std::optional<int> http_status, const std::string& code,
                         const std::string& message) {
   PollRecord r;
-  r.type = PollRecord::Type::kFailed;
   r.key = key;
   r.at = at;
   r.next_poll_at = at + std::chrono::seconds(60);
@@ -90,7 +71,7 @@ PollRecord FailedRecord(const OperationKey& key, WallTime at, ErrorCategory cate
   e.http_status = http_status;
   e.code = code;
   e.message = message;
-  r.error = e;
+  r.outcome = Failed{e, false};
   return r;
 }
 
@@ -150,5 +131,87 @@ std::string ReadFileBytes(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// Verbatim: what files written by version 2 look like, whatever the code says today.
+constexpr const char* kVersion2Schema = R"sql(
+CREATE TABLE operations (
+  operation_id    TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('device', 'update')),
+  status          TEXT,
+  etag            TEXT,
+  state           TEXT NOT NULL DEFAULT 'active'
+                  CHECK (state IN ('active', 'terminal', 'not_found', 'unwatched')),
+  first_seen_at   TEXT NOT NULL,
+  last_polled_at  TEXT,
+  last_changed_at TEXT,
+  next_poll_at    TEXT,
+  polls           INTEGER NOT NULL DEFAULT 0,
+  not_modified    INTEGER NOT NULL DEFAULT 0,
+  errors          INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  UNIQUE (kind, operation_id)
+);
+CREATE TABLE snapshots (
+  id             INTEGER PRIMARY KEY,
+  operation_id   TEXT NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('device', 'update')),
+  observed_at    TEXT NOT NULL,
+  status         TEXT,
+  etag           TEXT,
+  created_at     TEXT,
+  last_action_at TEXT,
+  error_code     TEXT,
+  error_message  TEXT,
+  trace_id       TEXT,
+  body           TEXT NOT NULL
+);
+CREATE TABLE poll_errors (
+  id           INTEGER PRIMARY KEY,
+  operation_id TEXT NOT NULL,
+  kind         TEXT NOT NULL CHECK (kind IN ('device', 'update')),
+  at           TEXT NOT NULL,
+  category     TEXT NOT NULL
+               CHECK (category IN ('http', 'network', 'timeout', 'parse', 'auth', 'throttled')),
+  http_status  INTEGER,
+  code         TEXT,
+  message      TEXT NOT NULL
+);
+CREATE VIEW transitions AS
+SELECT operation_id, kind, from_status, to_status, at, snapshot_id
+FROM (
+  SELECT operation_id, kind,
+         LAG(status) OVER w AS from_status,
+         status AS to_status,
+         observed_at AS at,
+         id AS snapshot_id,
+         ROW_NUMBER() OVER w AS n
+  FROM snapshots
+  WINDOW w AS (PARTITION BY kind, operation_id ORDER BY id)
+)
+WHERE n = 1 OR from_status IS NOT to_status;
+CREATE INDEX snapshots_by_operation ON snapshots (kind, operation_id, id);
+CREATE INDEX poll_errors_by_operation ON poll_errors (kind, operation_id, id);
+CREATE INDEX poll_errors_by_time ON poll_errors (at);
+CREATE INDEX operations_by_state ON operations (state);
+PRAGMA user_version = 2;
+)sql";
+
+void CreateVersion2Database(const std::string& path) {
+  RawDb db(path);
+  ASSERT_EQ(db.Exec("PRAGMA journal_mode = WAL"), SQLITE_OK);
+  ASSERT_EQ(db.Exec(kVersion2Schema), SQLITE_OK) << sqlite3_errmsg(db.get());
+}
+
+const char* const kWindowTransitionsQuery = R"sql(
+SELECT operation_id, kind, from_status, to_status, at, snapshot_id
+FROM (
+  SELECT operation_id, kind, LAG(status) OVER w AS from_status, status AS to_status,
+         observed_at AS at, id AS snapshot_id, ROW_NUMBER() OVER w AS n
+  FROM snapshots
+  WINDOW w AS (PARTITION BY kind, operation_id ORDER BY id)
+)
+WHERE n = 1 OR from_status IS NOT to_status
+ORDER BY snapshot_id
+)sql";
 
 }  // namespace adu::storage::testing

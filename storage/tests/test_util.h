@@ -1,4 +1,5 @@
-// Shared helpers for the storage tests: temp dirs, record builders, raw SQLite access.
+// Shared helpers for the storage tests: record builders, raw SQLite access (the scratch directory
+// is the shared test support's TempDir).
 #pragma once
 
 #include <sqlite3.h>
@@ -9,22 +10,11 @@
 #include <vector>
 
 #include "adu/core/store.h"
+#include "adu/testing/temp_dir.h"
 
 namespace adu::storage::testing {
 
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using adu::testing::TempDir;  // tests/support
 
 // 2026-11-27T08:00:00.000Z plus `seconds`.
 WallTime T(double seconds = 0);
@@ -64,5 +54,13 @@ class RawDb {
 };
 
 std::string ReadFileBytes(const std::string& path);
+
+// Creates an empty database exactly as version 2 of adu-opwatch left it (tables, window view and
+// indexes; user_version 2), from a verbatim copy of that schema rather than today's code.
+void CreateVersion2Database(const std::string& path);
+
+// The transitions view's definition up to version 2 (a window over every snapshot), as a query:
+// what the view must keep returning whatever computes it now. Ordered by snapshot_id.
+extern const char* const kWindowTransitionsQuery;
 
 }  // namespace adu::storage::testing

@@ -1,6 +1,10 @@
 #include "adu/systemd/journal_sink.h"
 
 #include <sys/uio.h>
+// Without this, sd-journal.h turns sd_journal_sendv() into a macro that adds CODE_FILE=,
+// CODE_LINE= and CODE_FUNC= of this file to every entry: the sink's own location (and a build
+// path), not the place that logged. The sink adds the caller's location itself when spdlog has it.
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "adu/core/log_fields.h"
@@ -45,6 +49,15 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
   fields.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
   fields.push_back("PRIORITY=" + std::to_string(JournalPriority(msg.level)));
   fields.push_back("SYSLOG_IDENTIFIER=" + identifier_);
+  // Only logging macros (SPDLOG_LOGGER_INFO, ...) fill in the source location; plain calls leave
+  // it empty, and then the entry has no CODE_* fields rather than made-up ones.
+  if (!msg.source.empty()) {
+    fields.push_back(std::string("CODE_FILE=") + msg.source.filename);
+    fields.push_back("CODE_LINE=" + std::to_string(msg.source.line));
+    if (msg.source.funcname != nullptr && *msg.source.funcname != '\0') {
+      fields.push_back(std::string("CODE_FUNC=") + msg.source.funcname);
+    }
+  }
   if (const LogFields* f = CurrentLogFields()) {
     auto add = [&](const char* name, const std::string& value) {
       if (!value.empty()) fields.push_back(std::string(name) + "=" + value);

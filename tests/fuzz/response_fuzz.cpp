@@ -96,9 +96,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       out = std::move(o);
     });
     if (calls != 1) __builtin_trap();
-    if (out.type == adu::FetchOutcome::Type::kBody) {
-      if (!adu::client::IsSafeHeaderText(out.etag) || out.etag.size() > 4096) __builtin_trap();
-      if (out.body != response.body) __builtin_trap();  // stored exactly as received
+    if (const auto* changed = out.changed()) {
+      const std::string& etag = changed->snapshot.etag;
+      if (!adu::client::IsSafeHeaderText(etag) || etag.size() > 4096) __builtin_trap();
+      if (changed->snapshot.body != response.body) __builtin_trap();  // stored exactly as received
     }
     if (out.retry_after && out.retry_after->count() < 0) __builtin_trap();
   }

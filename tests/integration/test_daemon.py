@@ -128,6 +128,46 @@ class DaemonLifecycleTest(IntegrationTest):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("bad.yaml:1:", r.stderr)
 
+    def test_exit_codes_of_database_and_configuration_failures(self):
+        """docs/cli.md: 1 for a database that can't be used, 78 for the configuration."""
+        import subprocess
+        # Loopback port 9 (discard): nothing is polled, the database is what fails first.
+        config = write_config(self.dir, "http://127.0.0.1:9", watch_yaml="  - op-a\n")
+        db = os.path.join(self.dir, "operations.db")
+
+        def run(*args):
+            return subprocess.run([ADU_OPWATCH, *args], capture_output=True, text=True,
+                                  timeout=20)
+
+        foreign = sqlite3.connect(db)
+        foreign.execute("CREATE TABLE customers (name TEXT)")
+        foreign.commit()
+        foreign.close()
+        r = run("run", "--once", "--config", config, "--log-target", "stderr")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("not an adu-opwatch database", r.stderr)
+        r = run("status", "--db", db)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no adu-opwatch schema", r.stderr)
+
+        os.remove(db)
+        newer = sqlite3.connect(db)
+        newer.execute("PRAGMA user_version = 999")
+        newer.commit()
+        newer.close()
+        r = run("run", "--once", "--config", config, "--log-target", "stderr")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("newer adu-opwatch", r.stderr)
+
+        os.remove(db)
+        r = run("status", "--config", config)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("does not exist (has the daemon run yet?)", r.stderr)
+        r = run("history", "op-a", "--config", os.path.join(self.dir, "missing.yaml"))
+        self.assertEqual(r.returncode, 78, r.stderr)
+        r = run("check-config", "--config", os.path.join(self.dir, "missing.yaml"))
+        self.assertEqual(r.returncode, 78, r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

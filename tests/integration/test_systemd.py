@@ -59,7 +59,7 @@ class SystemdNotifyTest(IntegrationTest):
                                           "WATCHDOG_USEC": "1000000",
                                           "ADU_OPWATCH_TEST_STALL_FILE": stall})
         listener.wait_for("READY=1")
-        status = listener.wait_for("STATUS=watching 1 operations:")
+        status = listener.wait_for("STATUS=watching 1 operation:")  # singular since issue 18
         self.assertRegex(status, r"errors in the last hour")
         listener.drain(2)
         pings = [t for t, m in listener.messages if m == "WATCHDOG=1"]

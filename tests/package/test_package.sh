@@ -71,7 +71,7 @@ if $do_build; then
   echo "== building the package in $build_dir (Release, no tests, no sanitizers)"
   rm -f "$build_dir"/adu-opwatch_*.deb
   cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DADU_BUILD_TESTS=OFF -DADU_SANITIZE= \
-    >"$work/configure.log" 2>&1 || die "configure" "$(tail -20 "$work/configure.log")"
+    -DADU_TEST_HOOKS=OFF >"$work/configure.log" 2>&1 || die "configure" "$(tail -20 "$work/configure.log")"
   cmake --build "$build_dir" -j"$(nproc)" --target package >"$work/build.log" 2>&1 ||
     die "build the package" "$(tail -30 "$work/build.log")"
   pass "cmake --build $build_dir --target package"
@@ -91,6 +91,7 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep -v '^$' |
 expected_files=(
   /usr/bin/adu-opwatch
   /lib/systemd/system/adu-opwatch.service
+  /lib/systemd/system/adu-opwatch@.service
   /etc/adu-opwatch/config.yaml
   /usr/lib/sysusers.d/adu-opwatch.conf
   /usr/lib/tmpfiles.d/adu-opwatch.conf
@@ -117,6 +118,9 @@ programs=$(cd "$work/x" && find . -type f -perm -u+x | sed 's|^\.||')
 check "contents: /usr/bin/adu-opwatch is the only executable" test "$programs" = /usr/bin/adu-opwatch
 check "contents: no test or emulator files" bash -c "! grep -Ei 'test|emulator|fuzz|bench' '$work/contents'"
 check "binary is stripped" bash -c "! readelf -S '$work/x/usr/bin/adu-opwatch' | grep -q '\.symtab'"
+# The test and benchmark hooks (daemon/test_hooks.h) are compiled out: not even their names.
+check "binary has no test or benchmark hooks (ADU_OPWATCH_TEST_*, ADU_OPWATCH_BENCH_*)" \
+  bash -c "! strings -a '$work/x/usr/bin/adu-opwatch' | grep -Eq 'ADU_OPWATCH_(TEST|BENCH)_'"
 check "binary is not built with sanitizers" bash -c "! readelf -d '$work/x/usr/bin/adu-opwatch' | grep -Eq 'lib(a|ub|t)san'"
 check "binary has full RELRO (Debian hardening)" bash -c "readelf -d '$work/x/usr/bin/adu-opwatch' | grep -q BIND_NOW"
 check "config.yaml is 0640 in the package" bash -c "dpkg-deb -c '$deb' | grep -E '^-rw-r----- root/root .* \./etc/adu-opwatch/config\.yaml$'"
@@ -214,6 +218,8 @@ check "user has home /var/lib/adu-opwatch and no login shell" \
   bash -c "[ '$home' = /var/lib/adu-opwatch ] && [ '$shell' = /usr/sbin/nologin ]"
 check "/etc/adu-opwatch/config.yaml is 0640 root:adu-opwatch" \
   bash -c "[ \"\$(stat -c '%a %U:%G' /etc/adu-opwatch/config.yaml)\" = '640 root:adu-opwatch' ]"
+check "/etc/adu-opwatch is 0750 root:adu-opwatch (the unit's ConfigurationDirectoryMode=)" \
+  bash -c "[ \"\$(stat -c '%a %U:%G' /etc/adu-opwatch)\" = '750 root:adu-opwatch' ]"
 check "/var/lib/adu-opwatch is 0750 adu-opwatch:adu-opwatch" \
   bash -c "[ \"\$(stat -c '%a %U:%G' /var/lib/adu-opwatch)\" = '750 adu-opwatch:adu-opwatch' ]"
 check "conffile registered (dpkg-query --control-show adu-opwatch conffiles)" \
@@ -297,7 +303,8 @@ check "purge: /var/lib/adu-opwatch (the database) is deleted" test ! -e /var/lib
 check "purge: /etc/adu-opwatch is deleted" test ! -e /etc/adu-opwatch
 check "purge: dpkg no longer knows the package" \
   bash -c "! dpkg-query -W -f='\${Status}' adu-opwatch 2>/dev/null | grep -qv not-installed"
-check "purge: no stat override left" bash -c "! dpkg-statoverride --list /etc/adu-opwatch/config.yaml"
+check "purge: no stat override left" \
+  bash -c "! dpkg-statoverride --list /etc/adu-opwatch/config.yaml && ! dpkg-statoverride --list /etc/adu-opwatch"
 leftovers=$(find /etc/systemd /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \
   /lib/systemd /usr/lib/systemd /usr/lib/sysusers.d /usr/lib/tmpfiles.d /usr/share/doc /usr/share/man \
   /usr/share/lintian /usr/bin /run -name '*adu-opwatch*' 2>/dev/null)

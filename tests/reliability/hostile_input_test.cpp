@@ -20,7 +20,8 @@
 #include "adu/client/none_token_provider.h"
 #include "adu/config/config.h"
 #include "adu/core/engine.h"
-#include "fakes.h"  // core/tests: FakeClock, FakeService, FakeStore, CaptureLogger
+#include "adu/testing/temp_dir.h"
+#include "fakes.h"  // core/tests: FakeService, FakeStore (+ FakeClock, CaptureLogger)
 
 namespace adu {
 namespace {
@@ -90,28 +91,26 @@ TEST_F(HostileResponseTest, OneMegabyteEtagHeaderIsRefusedNotStoredAndNeverSentB
   const std::string huge = "\"" + std::string(1 << 20, 'e') + "\"";
   http.Enqueue(200, Body("\"small\""), {{"ETag", huge}});
   const FetchOutcome out = Fetch("");
-  EXPECT_EQ(out.type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out.failure.category, ErrorCategory::kParse);
-  EXPECT_THAT(out.failure.message, HasSubstr("unusable ETag"));
-  EXPECT_TRUE(out.etag.empty());
-  EXPECT_TRUE(out.body.empty());  // nothing for the engine to store
-  EXPECT_LT(out.failure.message.size(), 200u);
+  ASSERT_TRUE(out.failed() != nullptr);  // nothing for the engine to store: no etag, no body
+  EXPECT_EQ(out.failed()->error.category, ErrorCategory::kParse);
+  EXPECT_THAT(out.failed()->error.message, HasSubstr("unusable ETag"));
+  EXPECT_LT(out.failed()->error.message.size(), 200u);
 }
 
 TEST_F(HostileResponseTest, EtagWithCrLfIsRefusedAndNeverEchoedIntoARequest) {
   // JSON may carry CR/LF inside a string; the body's etag is used when there is no header.
   http.Enqueue(200, Body(R"("\"a\"\r\nX-Injected: 1")"));
   const FetchOutcome body_etag = Fetch("");
-  EXPECT_EQ(body_etag.type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(body_etag.failure.category, ErrorCategory::kParse);
+  ASSERT_TRUE(body_etag.failed() != nullptr);
+  EXPECT_EQ(body_etag.failed()->error.category, ErrorCategory::kParse);
   // A NUL in the header value is refused the same way.
   http.Enqueue(200, Body("\"ok\""), {{"ETag", std::string("\"a\0b\"", 5)}});
-  EXPECT_EQ(Fetch("").type, FetchOutcome::Type::kFailed);
+  EXPECT_TRUE(Fetch("").failed() != nullptr);
   // A clean answer afterwards is accepted: nothing got stuck.
   http.Enqueue(200, Body("\"ok\""), {{"ETag", "\"ok\""}});
   const FetchOutcome good = Fetch("");
-  ASSERT_EQ(good.type, FetchOutcome::Type::kBody);
-  EXPECT_EQ(good.etag, "\"ok\"");
+  ASSERT_TRUE(good.changed() != nullptr);
+  EXPECT_EQ(good.changed()->snapshot.etag, "\"ok\"");
   // No request ever carried a header value with CR, LF or NUL.
   for (const auto& request : http.sent)
     for (const auto& [name, value] : request.headers)
@@ -146,20 +145,7 @@ TEST_F(HostileResponseTest, TenYearRetryAfterIsClampedNegativeAndGarbageIgnored)
 
 // --- config ---
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "adu-rel-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const auto p = path / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::filesystem::path path;
-};
+using adu::testing::TempDir;  // tests/support
 
 std::string ConfigWithWatch(const std::string& id) {
   return "endpoint: https://contoso.api.adu.microsoft.com\ninstance_id: blue\nauth: {method: "
@@ -221,8 +207,8 @@ TEST(ClockJumpTest, WallClockGoingBackHoursNeverStallsTheScheduleTimersAreMonoto
   EngineOptions options;
   options.interval = 10s;
   options.use_list = ListMode::kNever;
-  Engine engine(options, service, store, writer, clock, logger, 7);
-  ASSERT_TRUE(engine.Start({{{OperationKind::kDevice, "a"}, std::nullopt}}).ok());
+  Engine engine(options, service, writer, clock, logger, 7);
+  engine.Start(store.loaded, {{{OperationKind::kDevice, "a"}, std::nullopt}});
 
   engine.Step();
   ASSERT_EQ(service.calls.size(), 1u);
@@ -238,7 +224,7 @@ TEST(ClockJumpTest, WallClockGoingBackHoursNeverStallsTheScheduleTimersAreMonoto
     service.Answer(testing::FakeService::NotModified());
     engine.Step();
     // Never polled early either: the next poll waits at least 90% of the interval.
-    const auto due = engine.NextDue({OperationKind::kDevice, "a"});
+    const auto due = engine.NextDueForTest({OperationKind::kDevice, "a"});
     ASSERT_TRUE(due.has_value());
     EXPECT_GE(*due - clock.Now(), 9s);
     EXPECT_LE(*due - clock.Now(), 11s);

@@ -22,7 +22,8 @@ struct DeviceUpdateClient::Impl {
       : options(std::move(o)),
         http(h),
         tokens(t),
-        clock(options.clock != nullptr ? *options.clock : SystemClock()) {
+        clock(options.clock != nullptr ? *options.clock : SystemClock()),
+        log(options.logger != nullptr ? options.logger : spdlog::default_logger()) {
     std::string raw = options.endpoint;
     while (!raw.empty() && raw.back() == '/') raw.pop_back();
     if (raw.find("://") == std::string::npos) raw = "https://" + raw;
@@ -37,6 +38,7 @@ struct DeviceUpdateClient::Impl {
   HttpClient& http;
   TokenProvider& tokens;
   const Clock& clock;
+  const std::shared_ptr<spdlog::logger> log;
   std::string origin;  // scheme://host[:port], normalised
   // Bumped by CancelAll(): a request still waiting for its token when this changes is not sent.
   std::atomic<uint64_t> cancel_epoch{0};
@@ -174,56 +176,62 @@ FetchFailure AuthFailure(const Status& s) {
   return f;
 }
 
-FetchOutcome MapFetch(const Impl& impl, Result<HttpResult> answer) {
+FetchOutcome FailedFetch(const OperationKey& key, const FetchFailure& f, bool not_found = false) {
   FetchOutcome out;
-  out.type = FetchOutcome::Type::kFailed;
-  if (!answer) {
-    out.failure = AuthFailure(answer.status());
-    return out;
+  out.result = Failed{PollError{key, {}, f.category, f.http_status, f.code, f.message}, not_found};
+  return out;
+}
+
+FetchFailure ParseFailure(std::string message) {
+  FetchFailure f;
+  f.category = ErrorCategory::kParse;
+  f.http_status = 200;
+  f.message = std::move(message);
+  return f;
+}
+
+// A 200: the operation decoded, with the ETag to send back next time.
+FetchOutcome MapBody(const OperationKey& key, HttpResponse& resp) {
+  auto op = DecodeOperation(resp.body);
+  if (!op) return FailedFetch(key, ParseFailure("invalid operation body: " + op.error()));
+  const auto header = resp.Header("ETag");
+  std::string etag = header && !header->empty() ? *header : op->etag;
+  if (!UsableEtag(etag)) {
+    return FailedFetch(key, ParseFailure("unusable ETag (over " + std::to_string(kMaxEtagBytes) +
+                                         " bytes or a control character): not stored, never "
+                                         "sent back"));
   }
+  FetchOutcome out;
+  Changed changed{SnapshotOf(key, *op, std::move(etag), std::move(resp.body)), op->error};
+  out.result = std::move(changed);
+  return out;
+}
+
+FetchOutcome MapFetch(const Impl& impl, const OperationKey& key, Result<HttpResult> answer) {
+  if (!answer) return FailedFetch(key, AuthFailure(answer.status()));
   HttpResult& result = *answer;
   if (const auto* e = std::get_if<TransportError>(&result)) {
-    out.failure = TransportFailure(impl, *e);
-    return out;
+    return FailedFetch(key, TransportFailure(impl, *e));
   }
   auto& resp = std::get<HttpResponse>(result);
+  FetchOutcome out;
+  switch (resp.status) {
+    case 200:
+      out = MapBody(key, resp);
+      break;
+    case 304:
+      out.result = Unchanged{};
+      break;
+    case 404:
+      out = FailedFetch(key, ResponseFailure(resp, ErrorCategory::kHttp, "not found (404)"), true);
+      break;
+    default:
+      out = FailedFetch(key, StatusFailure(resp));
+      break;
+  }
   out.http_status = resp.status;
   out.retry_after = RetryAfterOf(impl, resp);
-  switch (resp.status) {
-    case 200: {
-      auto op = DecodeOperation(resp.body);
-      if (!op) {
-        out.failure.category = ErrorCategory::kParse;
-        out.failure.http_status = 200;
-        out.failure.message = "invalid operation body: " + op.error();
-        return out;
-      }
-      const auto header = resp.Header("ETag");
-      out.etag = header && !header->empty() ? *header : op->etag;
-      if (!UsableEtag(out.etag)) {
-        out.etag.clear();
-        out.failure.category = ErrorCategory::kParse;
-        out.failure.http_status = 200;
-        out.failure.message = "unusable ETag (over " + std::to_string(kMaxEtagBytes) +
-                              " bytes or a control character): not stored, never sent back";
-        return out;
-      }
-      out.type = FetchOutcome::Type::kBody;
-      out.operation = std::move(op).value();
-      out.body = std::move(resp.body);
-      return out;
-    }
-    case 304:
-      out.type = FetchOutcome::Type::kNotModified;
-      return out;
-    case 404:
-      out.type = FetchOutcome::Type::kNotFound;
-      out.failure = ResponseFailure(resp, ErrorCategory::kHttp, "not found (404)");
-      return out;
-    default:
-      out.failure = StatusFailure(resp);
-      return out;
-  }
+  return out;
 }
 
 ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> answer) {
@@ -254,12 +262,12 @@ ListOutcome MapList(const Impl& impl, OperationKind kind, Result<HttpResult> ans
     return out;
   }
   for (const auto& why : page->skipped) {
-    spdlog::warn("list of {} operations: skipped an undecodable item ({})", KindName(kind), why);
+    impl.log->warn("list of {} operations: skipped an undecodable item ({})", KindName(kind), why);
   }
   std::erase_if(page->items, [&](const ListOutcome::Item& item) {
     if (UsableEtag(item.etag)) return false;
-    spdlog::warn("list of {} operations: skipped {}: unusable ETag", KindName(kind),
-                 item.operation.operation_id.substr(0, 256));
+    impl.log->warn("list of {} operations: skipped {}: unusable ETag", KindName(kind),
+                   item.operation.operation_id.substr(0, 256));
     return true;
   });
   out.ok = true;
@@ -337,8 +345,8 @@ void DeviceUpdateClient::Fetch(const OperationKey& key, const std::string& if_no
   HttpRequest request = NewRequest(*impl_, OperationUrl(key));
   if (!if_none_match.empty()) request.headers.emplace_back("If-None-Match", if_none_match);
   SendAuthorized(impl_, RequestCall::kGet, std::move(request), 0,
-                 [impl = impl_, done = std::move(done)](Result<HttpResult> answer) {
-                   done(MapFetch(*impl, std::move(answer)));
+                 [impl = impl_, key, done = std::move(done)](Result<HttpResult> answer) {
+                   done(MapFetch(*impl, key, std::move(answer)));
                  });
 }
 

@@ -1,22 +1,8 @@
 #include "adu/client/http_client.h"
 
-#include <cctype>
+#include "adu/core/text.h"
 
 namespace adu::client {
-namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<std::string> HttpResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

@@ -1,84 +1,114 @@
-// The codec over cpprest's web::json. Every web::json access is guarded: `at()` and `as_*()`
-// throw on a wrong type, so types are checked first and the whole decode runs inside one
-// try/catch as a last line of defence.
+// The codec over simdjson 3 (Debian's libsimdjson-dev). The whole body is validated by the DOM
+// parser (UTF-8, every number and literal) before anything is read; a list page is then walked a
+// second time with the on-demand parser, whose `raw_json()` gives each item's bytes exactly as
+// they stand in the page, so a list item is stored byte for byte like a GET body. Both parsers
+// return error codes: nothing here throws (Guarded() is the last line of defence for bad_alloc).
 #include "adu/client/operation_codec.h"
 
-#include <cpprest/json.h>
+#include <simdjson.h>
 
 #include <exception>
 #include <string>
-#include <system_error>
 
+#include "adu/core/time_format.h"
 #include "json_depth.h"
 
 namespace adu::client {
-namespace json = web::json;
+namespace dom = simdjson::dom;
+namespace ondemand = simdjson::ondemand;
 
 namespace {
 
-Result<json::value> Parse(std::string_view body) {
+// A body copied into simdjson's padded buffer and parsed (validated) into a DOM. `root` points
+// into the thread's parser: valid until the next Parse on this thread.
+struct Parsed {
+  simdjson::padded_string text;
+  dom::element root;
+};
+
+Status Parse(std::string_view body, Parsed& out) {
   if (body.empty()) return Status::Error("empty body");
   if (!internal::WithinJsonDepth(body, kMaxJsonDepth)) {
     return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
-  std::error_code ec;
-  json::value v = json::value::parse(std::string(body), ec);
-  if (ec) return Status::Error("invalid JSON: " + ec.message());
-  return v;
+  thread_local dom::parser parser;  // reused: keeps its buffers between bodies
+  out.text = simdjson::padded_string(body);
+  if (const auto error = parser.parse(out.text).get(out.root)) {
+    return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(error));
+  }
+  return Status::Ok();
 }
 
-const json::value* Field(const json::value& obj, const char* key) {
-  const auto& o = obj.as_object();
-  const auto it = o.find(key);
-  return it == o.end() ? nullptr : &it->second;
+// The member `key` (the first one, should a key repeat), or nullopt when absent or null.
+std::optional<dom::element> Field(dom::object obj, std::string_view key) {
+  dom::element v;
+  if (obj.at_key(key).get(v) != simdjson::SUCCESS || v.is_null()) return std::nullopt;
+  return v;
 }
 
 // A string field. Absent or null: `out` untouched, an error only when `required`.
-Status GetString(const json::value& obj, const char* key, bool required, std::string& out) {
-  const json::value* v = Field(obj, key);
-  if (v == nullptr || v->is_null()) {
-    if (required) return Status::Error(std::string("missing required field '") + key + "'");
+Status GetString(dom::object obj, std::string_view key, bool required, std::string& out) {
+  const auto v = Field(obj, key);
+  if (!v) {
+    if (required) return Status::Error("missing required field '" + std::string(key) + "'");
     return Status::Ok();
   }
-  if (!v->is_string()) return Status::Error(std::string("field '") + key + "' is not a string");
-  out = v->as_string();
-  if (required && out.empty()) return Status::Error(std::string("field '") + key + "' is empty");
+  std::string_view text;
+  if (v->get_string().get(text) != simdjson::SUCCESS) {
+    return Status::Error("field '" + std::string(key) + "' is not a string");
+  }
+  out.assign(text);
+  if (required && out.empty()) return Status::Error("field '" + std::string(key) + "' is empty");
   return Status::Ok();
+}
+
+// A timestamp field, normalised here once for every consumer (FormatTimestamp's UTC form); one
+// that does not parse is kept as received.
+Status GetTimestamp(dom::object obj, std::string_view key, bool required, std::string& out) {
+  Status s = GetString(obj, key, required, out);
+  if (s && !out.empty()) out = NormalizeTimestamp(out);
+  return s;
 }
 
 // `innererror` (Error) or `innerError` (InnerError); the service uses both, tolerate either.
-const json::value* InnerOf(const json::value& obj) {
-  const json::value* v = Field(obj, "innererror");
-  if (v == nullptr || v->is_null()) v = Field(obj, "innerError");
-  if (v == nullptr || v->is_null()) return nullptr;
+std::optional<dom::element> InnerOf(dom::object obj) {
+  auto v = Field(obj, "innererror");
+  if (!v) v = Field(obj, "innerError");
   return v;
 }
 
-Status DecodeInnerChain(const json::value* inner, std::vector<InnerError>& chain) {
-  for (int depth = 0; inner != nullptr && depth < kMaxErrorDepth; ++depth) {
-    if (!inner->is_object()) return Status::Error("innererror is not an object");
+Status DecodeInnerChain(std::optional<dom::element> inner, std::vector<InnerError>& chain) {
+  for (int depth = 0; inner && depth < kMaxErrorDepth; ++depth) {
+    dom::object obj;
+    if (inner->get_object().get(obj) != simdjson::SUCCESS) {
+      return Status::Error("innererror is not an object");
+    }
     InnerError e;
-    Status s = GetString(*inner, "code", false, e.code);
-    if (s) s = GetString(*inner, "message", false, e.message);
-    if (s) s = GetString(*inner, "errorDetail", false, e.error_detail);
+    Status s = GetString(obj, "code", false, e.code);
+    if (s) s = GetString(obj, "message", false, e.message);
+    if (s) s = GetString(obj, "errorDetail", false, e.error_detail);
     if (!s) return Status::Error("innererror: " + s.message());
     chain.push_back(std::move(e));
-    inner = InnerOf(*inner);
+    inner = InnerOf(obj);
   }
   return Status::Ok();
 }
 
-Status DecodeError(const json::value& v, int depth, ServiceError& out) {
-  if (!v.is_object()) return Status::Error("error is not an object");
-  Status s = GetString(v, "code", false, out.code);
-  if (s) s = GetString(v, "message", false, out.message);
-  if (s) s = GetString(v, "target", false, out.target);
-  if (s) s = GetString(v, "occurredDateTime", false, out.occurred_at);
+Status DecodeError(dom::element v, int depth, ServiceError& out) {
+  dom::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return Status::Error("error is not an object");
+  Status s = GetString(obj, "code", false, out.code);
+  if (s) s = GetString(obj, "message", false, out.message);
+  if (s) s = GetString(obj, "target", false, out.target);
+  if (s) s = GetTimestamp(obj, "occurredDateTime", false, out.occurred_at);
   if (!s) return Status::Error("error: " + s.message());
-  if (const json::value* details = Field(v, "details"); details != nullptr && !details->is_null()) {
-    if (!details->is_array()) return Status::Error("error.details is not an array");
+  if (const auto details = Field(obj, "details")) {
+    dom::array list;
+    if (details->get_array().get(list) != simdjson::SUCCESS) {
+      return Status::Error("error.details is not an array");
+    }
     if (depth < kMaxErrorDepth) {
-      for (const auto& d : details->as_array()) {
+      for (dom::element d : list) {
         ServiceError child;
         if (Status ds = DecodeError(d, depth + 1, child); !ds) {
           return Status::Error("error.details: " + ds.message());
@@ -87,25 +117,27 @@ Status DecodeError(const json::value& v, int depth, ServiceError& out) {
       }
     }
   }
-  return DecodeInnerChain(InnerOf(v), out.inner_chain);
+  return DecodeInnerChain(InnerOf(obj), out.inner_chain);
 }
 
-Result<Operation> DecodeOperationValue(const json::value& v) {
-  if (!v.is_object()) return Status::Error("operation is not a JSON object");
+Result<Operation> DecodeOperationValue(dom::element v) {
+  dom::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) {
+    return Status::Error("operation is not a JSON object");
+  }
   Operation op;
-  Status s = GetString(v, "operationId", true, op.operation_id);
-  if (s) s = GetString(v, "status", true, op.status);
-  if (s) s = GetString(v, "lastActionDateTime", true, op.last_action_at);
-  if (s) s = GetString(v, "createdDateTime", true, op.created_at);
-  if (s) s = GetString(v, "etag", false, op.etag);
-  if (s) s = GetString(v, "traceId", false, op.trace_id);
-  if (s) s = GetString(v, "resourceLocation", false, op.resource_location);
+  Status s = GetString(obj, "operationId", true, op.operation_id);
+  if (s) s = GetString(obj, "status", true, op.status);
+  if (s) s = GetTimestamp(obj, "lastActionDateTime", true, op.last_action_at);
+  if (s) s = GetTimestamp(obj, "createdDateTime", true, op.created_at);
+  if (s) s = GetString(obj, "etag", false, op.etag);
+  if (s) s = GetString(obj, "traceId", false, op.trace_id);
+  if (s) s = GetString(obj, "resourceLocation", false, op.resource_location);
   if (!s) return s;
-  if (const json::value* update = Field(v, "update");
-      update != nullptr && !update->is_null() && !update->is_object()) {
+  if (const auto update = Field(obj, "update"); update && !update->is_object()) {
     return Status::Error("field 'update' is not an object");
   }
-  if (const json::value* err = Field(v, "error"); err != nullptr && !err->is_null()) {
+  if (const auto err = Field(obj, "error")) {
     ServiceError e;
     if (Status es = DecodeError(*err, 0, e); !es) return es;
     op.error = std::move(e);
@@ -122,82 +154,140 @@ auto Guarded(F&& f) -> decltype(f()) {
   }
 }
 
+bool JsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The bytes of each element of the page's `value` array, in order, as they stand in the page
+// (an element that is not an object gets an empty span: DecodeOperationValue rejects it anyway).
+// `text` was validated by Parse, so a failure here is an internal inconsistency.
+Status ItemSpans(const simdjson::padded_string& text, std::vector<std::string_view>& spans) {
+  thread_local ondemand::parser parser;
+  ondemand::document doc;
+  ondemand::object page;
+  if (parser.iterate(text).get(doc) || doc.get_object().get(page)) {
+    return Status::Error("list page: cannot walk the validated page");
+  }
+  for (auto field : page) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return Status::Error("list page: unreadable key");
+    if (key != "value") continue;  // skipped unread, like the DOM's first-match lookup
+    ondemand::array items;
+    if (field.value().get_array().get(items)) return Status::Error("list page: no array");
+    for (auto item : items) {
+      ondemand::object obj;
+      std::string_view raw;
+      if (item.get_object().get(obj) || obj.raw_json().get(raw)) {
+        spans.emplace_back();
+        continue;
+      }
+      // raw_json() runs up to the next token: the whitespace before it is not the item's.
+      while (!raw.empty() && JsonSpace(raw.back())) raw.remove_suffix(1);
+      spans.push_back(raw);
+    }
+    return Status::Ok();
+  }
+  return Status::Error("list page: no 'value'");
+}
+
 }  // namespace
 
 Result<Operation> DecodeOperation(std::string_view body) {
   return Guarded([&]() -> Result<Operation> {
-    auto v = Parse(body);
-    if (!v) return v.status();
-    return DecodeOperationValue(*v);
+    Parsed parsed;
+    if (Status s = Parse(body, parsed); !s) return s;
+    return DecodeOperationValue(parsed.root);
   });
 }
+
+namespace {
+
+Result<ErrorInfo> DecodeProblem(dom::object obj) {
+  // RFC 7807, also when the Content-Type is plain application/json.
+  ErrorInfo info;
+  std::string type, title, detail, code, message;
+  Status s = GetString(obj, "type", false, type);
+  if (s) s = GetString(obj, "title", false, title);
+  if (s) s = GetString(obj, "detail", false, detail);
+  if (s) s = GetString(obj, "code", false, code);
+  if (s) s = GetString(obj, "message", false, message);
+  if (s) s = GetString(obj, "traceId", false, info.trace_id);
+  if (!s) return s;
+  if (!title.empty() && !detail.empty()) {
+    info.message = title + ": " + detail;
+  } else {
+    info.message = !detail.empty() ? detail : !title.empty() ? title : message;
+  }
+  if (!code.empty()) {
+    info.code = code;
+  } else if (!type.empty() && type != "about:blank") {
+    info.code = type;
+  } else {
+    info.code = title;
+  }
+  if (info.code.empty() && info.message.empty()) {
+    return Status::Error("neither an error object nor a problem document");
+  }
+  return info;
+}
+
+}  // namespace
 
 Result<ErrorInfo> DecodeServiceError(int http_status, std::string_view content_type,
                                      std::string_view body) {
   (void)http_status;  // both shapes carry what we need; kept for callers' symmetry
   return Guarded([&]() -> Result<ErrorInfo> {
-    auto v = Parse(body);
-    if (!v) return v.status();
-    if (!v->is_object()) return Status::Error("error answer is not a JSON object");
-    ErrorInfo info;
-    const json::value* err = Field(*v, "error");
+    Parsed parsed;
+    if (Status s = Parse(body, parsed); !s) return s;
+    dom::object obj;
+    if (parsed.root.get_object().get(obj) != simdjson::SUCCESS) {
+      return Status::Error("error answer is not a JSON object");
+    }
+    const auto err = Field(obj, "error");
     const bool problem = content_type.find("problem+json") != std::string_view::npos;
-    if (err != nullptr && err->is_object() && !problem) {
-      Status s = GetString(*err, "code", false, info.code);
-      if (s) s = GetString(*err, "message", false, info.message);
+    dom::object err_obj;
+    if (err && err->get_object().get(err_obj) == simdjson::SUCCESS && !problem) {
+      ErrorInfo info;
+      Status s = GetString(err_obj, "code", false, info.code);
+      if (s) s = GetString(err_obj, "message", false, info.message);
       if (!s) return s;
       if (info.code.empty() && info.message.empty()) return Status::Error("empty error object");
       return info;
     }
-    // RFC 7807, also when the Content-Type is plain application/json.
-    std::string type, title, detail, code, message;
-    Status s = GetString(*v, "type", false, type);
-    if (s) s = GetString(*v, "title", false, title);
-    if (s) s = GetString(*v, "detail", false, detail);
-    if (s) s = GetString(*v, "code", false, code);
-    if (s) s = GetString(*v, "message", false, message);
-    if (s) s = GetString(*v, "traceId", false, info.trace_id);
-    if (!s) return s;
-    if (!title.empty() && !detail.empty()) {
-      info.message = title + ": " + detail;
-    } else {
-      info.message = !detail.empty() ? detail : !title.empty() ? title : message;
-    }
-    if (!code.empty()) {
-      info.code = code;
-    } else if (!type.empty() && type != "about:blank") {
-      info.code = type;
-    } else {
-      info.code = title;
-    }
-    if (info.code.empty() && info.message.empty()) {
-      return Status::Error("neither an error object nor a problem document");
-    }
-    return info;
+    return DecodeProblem(obj);
   });
 }
 
 Result<OperationPage> DecodeOperationPage(std::string_view body) {
   return Guarded([&]() -> Result<OperationPage> {
-    auto v = Parse(body);
-    if (!v) return v.status();
-    if (!v->is_object()) return Status::Error("list page is not a JSON object");
+    Parsed parsed;
+    if (Status s = Parse(body, parsed); !s) return s;
+    dom::object obj;
+    if (parsed.root.get_object().get(obj) != simdjson::SUCCESS) {
+      return Status::Error("list page is not a JSON object");
+    }
+    dom::element value;
+    if (obj.at_key("value").get(value) != simdjson::SUCCESS) {
+      return Status::Error("missing required field 'value'");
+    }
+    dom::array items;
+    if (value.get_array().get(items) != simdjson::SUCCESS) {
+      return Status::Error("field 'value' is not an array");
+    }
     OperationPage page;
-    const json::value* value = Field(*v, "value");
-    if (value == nullptr) return Status::Error("missing required field 'value'");
-    if (!value->is_array()) return Status::Error("field 'value' is not an array");
     std::string next;
-    if (Status s = GetString(*v, "nextLink", false, next); !s) return s;
+    if (Status s = GetString(obj, "nextLink", false, next); !s) return s;
     if (!next.empty()) page.next_link = std::move(next);
+    std::vector<std::string_view> spans;
+    if (Status s = ItemSpans(parsed.text, spans); !s) return s;
+    if (spans.size() != items.size()) return Status::Error("list page: item count mismatch");
     size_t index = 0;
-    for (const auto& item : value->as_array()) {
+    for (dom::element item : items) {
       auto op = DecodeOperationValue(item);
       if (!op) {
         page.skipped.push_back("item " + std::to_string(index) + ": " + op.error());
       } else {
         ListOutcome::Item out;
         out.etag = op->etag;
-        out.body = item.serialize();
+        out.body.assign(spans[index]);
         out.operation = std::move(op).value();
         page.items.push_back(std::move(out));
       }

@@ -1,16 +1,11 @@
 #include "url.h"
 
 #include <cctype>
-#include <charconv>
+
+#include "adu/core/url.h"
 
 namespace adu::client::internal {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsUnreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -26,52 +21,14 @@ std::string ParsedUrl::Origin() const {
 }
 
 std::optional<ParsedUrl> ParseAbsoluteUrl(std::string_view url) {
-  const auto sep = url.find("://");
-  if (sep == std::string_view::npos) return std::nullopt;
+  auto parts = ParseUrl(url);
+  if (!parts) return std::nullopt;
   ParsedUrl out;
-  out.scheme = Lower(url.substr(0, sep));
-  if (out.scheme != "http" && out.scheme != "https") return std::nullopt;
-  std::string_view rest = url.substr(sep + 3);
-  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
-  const auto path_start = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, path_start);
-  std::string_view path_query =
-      path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  for (unsigned char c : authority) {
-    if (c <= 0x20 || c >= 0x7f) return std::nullopt;
-  }
-
-  std::string_view host = authority;
-  std::string_view port_text;
-  if (authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(0, close + 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port_text = after.substr(1);
-      if (port_text.empty()) return std::nullopt;
-    }
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
-    if (port_text.empty()) return std::nullopt;
-  }
-  if (host.empty() || host == "[]") return std::nullopt;
-  out.host = Lower(host);
-  out.port = out.scheme == "https" ? 443 : 80;
-  if (!port_text.empty()) {
-    int port = 0;
-    const auto [ptr, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535) {
-      return std::nullopt;
-    }
-    out.port = port;
-  }
+  out.scheme = std::move(parts->scheme);
+  out.host = std::move(parts->host);
+  out.port = parts->port != 0 ? parts->port : (out.scheme == "https" ? 443 : 80);
+  std::string_view path_query = parts->rest;
+  path_query = path_query.substr(0, path_query.find('#'));
   if (path_query.empty()) {
     out.path_query = "/";
   } else if (path_query.front() == '?') {

@@ -17,8 +17,9 @@ struct ParsedUrl {
   std::string Origin() const;
 };
 
-// Only http and https with a non-empty host and a valid port; nullopt otherwise. Userinfo
-// ("user@host") is rejected: the client never sends credentials embedded in a URL.
+// adu::ParseUrl (adu/core/url.h: http and https only, a valid host and port, no user info: the
+// client never sends credentials embedded in a URL) with the port's default filled in and the
+// fragment dropped; nullopt for anything ParseUrl refuses.
 std::optional<ParsedUrl> ParseAbsoluteUrl(std::string_view url);
 
 // Percent-encodes every byte except unreserved characters (RFC 3986) and those in `keep`.

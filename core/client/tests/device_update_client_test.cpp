@@ -1,13 +1,22 @@
 #include "adu/client/device_update_client.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include "adu/client/none_token_provider.h"
 #include "adu/core/time_format.h"
+#include "adu/testing/log_capture.h"
 #include "fakes.h"
 
 namespace adu::client {
 namespace {
+
+// The failure an outcome carries; an empty one when it carries none (so a wrong outcome fails the
+// test's expectations instead of crashing it).
+const PollError& FailureOf(const FetchOutcome& o) {
+  static const PollError kNone{};
+  return o.failed() ? o.failed()->error : kNone;
+}
 
 using testing::FakeClock;
 using testing::FakeHttpClient;
@@ -20,7 +29,7 @@ constexpr char kOpBody[] =
 
 class ClientTest : public ::testing::Test {
  protected:
-  ClientTest() { clock.wall = *ParseTimestamp("1994-11-06T08:49:00Z"); }
+  ClientTest() { clock.SetWall(*ParseTimestamp("1994-11-06T08:49:00Z")); }
 
   ClientOptions Options() {
     ClientOptions o;
@@ -104,7 +113,7 @@ TEST_F(ClientTest, IfNoneMatchAbsentFirstThenExactlyTheStoredEtag) {
   for (const std::string etag : {"", "\"abc\"", "W/\"weak-1\""}) {
     http.EnqueueResponse(304);
     auto out = FetchNow(c, device_key, etag);
-    EXPECT_EQ(out.type, FetchOutcome::Type::kNotModified);
+    EXPECT_TRUE(out.unchanged());
     EXPECT_EQ(out.http_status, 304);
   }
   ASSERT_EQ(http.requests.size(), 3u);
@@ -117,16 +126,15 @@ TEST_F(ClientTest, OkPrefersTheEtagHeaderElseTheBodyEtag) {
   DeviceUpdateClient c(Options(), http, tokens);
   http.EnqueueResponse(200, kOpBody, {{"etag", "W/\"header-etag\""}});
   auto with_header = FetchNow(c, device_key, "");
-  ASSERT_EQ(with_header.type, FetchOutcome::Type::kBody) << with_header.failure.message;
-  EXPECT_EQ(with_header.etag, "W/\"header-etag\"");
-  EXPECT_EQ(with_header.body, kOpBody);
-  EXPECT_EQ(with_header.operation.status, "Running");
-  EXPECT_EQ(with_header.operation.etag, "\"body-etag\"");
+  ASSERT_TRUE(with_header.changed() != nullptr) << FailureOf(with_header).message;
+  EXPECT_EQ(with_header.changed()->snapshot.etag, "W/\"header-etag\"");
+  EXPECT_EQ(with_header.changed()->snapshot.body, kOpBody);
+  EXPECT_EQ(with_header.changed()->snapshot.status, "Running");
 
   http.EnqueueResponse(200, kOpBody);
   auto without = FetchNow(c, update_key, "");
-  ASSERT_EQ(without.type, FetchOutcome::Type::kBody);
-  EXPECT_EQ(without.etag, "\"body-etag\"");
+  ASSERT_TRUE(without.changed() != nullptr);
+  EXPECT_EQ(without.changed()->snapshot.etag, "\"body-etag\"");
   EXPECT_EQ(without.retry_after, std::nullopt);
 }
 
@@ -143,25 +151,25 @@ TEST_F(ClientTest, NotFoundInBothShapes) {
   http.EnqueueResponse(404, R"({"error":{"code":"OperationNotFound","message":"gone"}})",
                        {{"Content-Type", "application/json"}});
   auto a = FetchNow(c, device_key, "");
-  EXPECT_EQ(a.type, FetchOutcome::Type::kNotFound);
+  EXPECT_TRUE(a.failed() && a.failed()->not_found);
   EXPECT_EQ(a.http_status, 404);
-  EXPECT_EQ(a.failure.http_status, 404);
-  EXPECT_EQ(a.failure.code, "OperationNotFound");
-  EXPECT_EQ(a.failure.message, "gone");
+  EXPECT_EQ(FailureOf(a).http_status, 404);
+  EXPECT_EQ(FailureOf(a).code, "OperationNotFound");
+  EXPECT_EQ(FailureOf(a).message, "gone");
 
   http.EnqueueResponse(
       404,
       R"({"type":"https://tools.ietf.org/html/rfc7231#section-6.5.4","title":"Not Found","status":404,"traceId":"00-1-2-00"})",
       {{"Content-Type", "application/problem+json; charset=utf-8"}});
   auto b = FetchNow(c, device_key, "");
-  EXPECT_EQ(b.type, FetchOutcome::Type::kNotFound);
-  EXPECT_EQ(b.failure.code, "https://tools.ietf.org/html/rfc7231#section-6.5.4");
-  EXPECT_EQ(b.failure.message, "Not Found");
+  EXPECT_TRUE(b.failed() && b.failed()->not_found);
+  EXPECT_EQ(FailureOf(b).code, "https://tools.ietf.org/html/rfc7231#section-6.5.4");
+  EXPECT_EQ(FailureOf(b).message, "Not Found");
 
   http.EnqueueResponse(404);  // no body at all
   auto d = FetchNow(c, device_key, "");
-  EXPECT_EQ(d.type, FetchOutcome::Type::kNotFound);
-  EXPECT_FALSE(d.failure.message.empty());
+  EXPECT_TRUE(d.failed() && d.failed()->not_found);
+  EXPECT_FALSE(FailureOf(d).message.empty());
 }
 
 TEST_F(ClientTest, ThrottledWithRetryAfterSeconds) {
@@ -169,10 +177,10 @@ TEST_F(ClientTest, ThrottledWithRetryAfterSeconds) {
   http.EnqueueResponse(429, R"({"error":{"code":"TooManyRequests","message":"slow down"}})",
                        {{"Retry-After", "17"}});
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out.failure.category, ErrorCategory::kThrottled);
-  EXPECT_EQ(out.failure.http_status, 429);
-  EXPECT_EQ(out.failure.code, "TooManyRequests");
+  EXPECT_TRUE(out.failed() && !out.failed()->not_found);
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kThrottled);
+  EXPECT_EQ(FailureOf(out).http_status, 429);
+  EXPECT_EQ(FailureOf(out).code, "TooManyRequests");
   EXPECT_EQ(out.retry_after, std::chrono::seconds(17));
 }
 
@@ -181,9 +189,9 @@ TEST_F(ClientTest, ServiceUnavailableWithRetryAfterHttpDate) {
   http.EnqueueResponse(503, "<html>busy</html>",
                        {{"Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"}});
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.failure.category, ErrorCategory::kHttp);
-  EXPECT_EQ(out.failure.http_status, 503);
-  EXPECT_EQ(out.failure.message, "HTTP 503");
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kHttp);
+  EXPECT_EQ(FailureOf(out).http_status, 503);
+  EXPECT_EQ(FailureOf(out).message, "HTTP 503");
   EXPECT_EQ(out.retry_after, std::chrono::seconds(37));  // clock is at 08:49:00
 }
 
@@ -202,14 +210,14 @@ TEST_F(ClientTest, OtherStatusesCarryTheServiceError) {
   http.EnqueueResponse(500, R"({"title":"Internal","detail":"db","status":500})",
                        {{"Content-Type", "application/problem+json"}});
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.failure.category, ErrorCategory::kHttp);
-  EXPECT_EQ(out.failure.code, "Internal");
-  EXPECT_EQ(out.failure.message, "Internal: db");
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kHttp);
+  EXPECT_EQ(FailureOf(out).code, "Internal");
+  EXPECT_EQ(FailureOf(out).message, "Internal: db");
   http.EnqueueResponse(403, R"({"error":{"code":"Forbidden","message":"no role"}})");
   auto forbidden = FetchNow(c, device_key, "");
-  EXPECT_EQ(forbidden.failure.category, ErrorCategory::kAuth);
-  EXPECT_EQ(forbidden.failure.http_status, 403);
-  EXPECT_EQ(forbidden.failure.code, "Forbidden");
+  EXPECT_EQ(FailureOf(forbidden).category, ErrorCategory::kAuth);
+  EXPECT_EQ(FailureOf(forbidden).http_status, 403);
+  EXPECT_EQ(FailureOf(forbidden).code, "Forbidden");
 }
 
 TEST_F(ClientTest, BearerTokenIsSentWhenProvided) {
@@ -227,7 +235,7 @@ TEST_F(ClientTest, UnauthorizedRefreshesTheTokenAndRetriesOnce) {
   http.EnqueueResponse(401);
   http.EnqueueResponse(200, kOpBody);
   auto out = FetchNow(c, device_key, "\"e\"");
-  EXPECT_EQ(out.type, FetchOutcome::Type::kBody);
+  EXPECT_TRUE(out.changed() != nullptr);
   ASSERT_EQ(http.requests.size(), 2u);
   EXPECT_EQ(HeaderOf(http.requests[0], "Authorization"), "Bearer old");
   EXPECT_EQ(HeaderOf(http.requests[1], "Authorization"), "Bearer new");
@@ -246,21 +254,21 @@ TEST_F(ClientTest, SecondUnauthorizedIsAnAuthFailure) {
   http.EnqueueResponse(401, R"({"error":{"code":"InvalidToken","message":"bad token"}})");
   http.EnqueueResponse(401, R"({"error":{"code":"InvalidToken","message":"bad token"}})");
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out.failure.category, ErrorCategory::kAuth);
-  EXPECT_EQ(out.failure.http_status, 401);
-  EXPECT_EQ(out.failure.code, "InvalidToken");
+  EXPECT_TRUE(out.failed() && !out.failed()->not_found);
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kAuth);
+  EXPECT_EQ(FailureOf(out).http_status, 401);
+  EXPECT_EQ(FailureOf(out).code, "InvalidToken");
   EXPECT_EQ(http.requests.size(), 2u);  // no third attempt
   EXPECT_EQ(tokens.invalidated, std::vector<std::string>{"old"});
-  EXPECT_EQ(out.failure.message.find("new"), std::string::npos);
+  EXPECT_EQ(FailureOf(out).message.find("new"), std::string::npos);
 }
 
 TEST_F(ClientTest, UnauthorizedWithoutATokenIsNotRetried) {
   DeviceUpdateClient c(Options(), http, tokens);  // tokens: none
   http.EnqueueResponse(401);
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.failure.category, ErrorCategory::kAuth);
-  EXPECT_EQ(out.failure.http_status, 401);
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kAuth);
+  EXPECT_EQ(FailureOf(out).http_status, 401);
   EXPECT_EQ(http.requests.size(), 1u);
   EXPECT_TRUE(tokens.invalidated.empty());
 }
@@ -269,9 +277,9 @@ TEST_F(ClientTest, TokenErrorIsAnAuthFailureAndNothingIsSent) {
   tokens.answers = {Status::Error("token endpoint said AADSTS7000215")};
   DeviceUpdateClient c(Options(), http, tokens);
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out.failure.category, ErrorCategory::kAuth);
-  EXPECT_NE(out.failure.message.find("AADSTS7000215"), std::string::npos);
+  EXPECT_TRUE(out.failed() && !out.failed()->not_found);
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kAuth);
+  EXPECT_NE(FailureOf(out).message.find("AADSTS7000215"), std::string::npos);
   EXPECT_TRUE(http.requests.empty());
   auto list = ListNow(c, OperationKind::kDevice, std::nullopt);
   EXPECT_FALSE(list.ok);
@@ -283,29 +291,29 @@ TEST_F(ClientTest, UnparseableBodyIsAParseFailure) {
   DeviceUpdateClient c(Options(), http, tokens);
   http.EnqueueResponse(200, R"({"operationId":"op-1","status":"Running")");
   auto out = FetchNow(c, device_key, "");
-  EXPECT_EQ(out.type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out.failure.category, ErrorCategory::kParse);
-  EXPECT_EQ(out.failure.http_status, 200);
+  EXPECT_TRUE(out.failed() && !out.failed()->not_found);
+  EXPECT_EQ(FailureOf(out).category, ErrorCategory::kParse);
+  EXPECT_EQ(FailureOf(out).http_status, 200);
   http.EnqueueResponse(200, "");
-  EXPECT_EQ(FetchNow(c, device_key, "").failure.category, ErrorCategory::kParse);
+  EXPECT_EQ(FailureOf(FetchNow(c, device_key, "")).category, ErrorCategory::kParse);
 }
 
 TEST_F(ClientTest, TransportErrorsMapToCategories) {
   DeviceUpdateClient c(Options(), http, tokens);
   http.Enqueue(TransportError{TransportErrorKind::kTooLarge, "x"});
   auto big = FetchNow(c, device_key, "");
-  EXPECT_EQ(big.failure.category, ErrorCategory::kParse);
-  EXPECT_EQ(big.failure.message, "response body larger than 4096 bytes");
-  EXPECT_EQ(big.failure.http_status, std::nullopt);
+  EXPECT_EQ(FailureOf(big).category, ErrorCategory::kParse);
+  EXPECT_EQ(FailureOf(big).message, "response body larger than 4096 bytes");
+  EXPECT_EQ(FailureOf(big).http_status, std::nullopt);
 
   http.Enqueue(TransportError{TransportErrorKind::kTimeout, ""});
   auto slow = FetchNow(c, device_key, "");
-  EXPECT_EQ(slow.failure.category, ErrorCategory::kTimeout);
+  EXPECT_EQ(FailureOf(slow).category, ErrorCategory::kTimeout);
 
   http.Enqueue(TransportError{TransportErrorKind::kNetwork, "connection refused"});
   auto down = FetchNow(c, device_key, "");
-  EXPECT_EQ(down.failure.category, ErrorCategory::kNetwork);
-  EXPECT_EQ(down.failure.message, "connection refused");
+  EXPECT_EQ(FailureOf(down).category, ErrorCategory::kNetwork);
+  EXPECT_EQ(FailureOf(down).message, "connection refused");
 }
 
 TEST_F(ClientTest, CancelAllCancelsInFlightRequests) {
@@ -315,8 +323,8 @@ TEST_F(ClientTest, CancelAllCancelsInFlightRequests) {
   ASSERT_EQ(http.parked(), 1u);
   c.CancelAll();
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->failure.category, ErrorCategory::kNetwork);
-  EXPECT_EQ(got->failure.message, "cancelled");
+  EXPECT_EQ(FailureOf(*got).category, ErrorCategory::kNetwork);
+  EXPECT_EQ(FailureOf(*got).message, "cancelled");
   EXPECT_EQ(http.cancel_calls, 1);
 }
 
@@ -329,7 +337,7 @@ TEST_F(ClientTest, UnauthorizedAfterCancelAllIsNotRetried) {
   c.CancelAll();
   http.Complete(HttpResponse{401, {}, ""});
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->failure.message, "cancelled");
+  EXPECT_EQ(FailureOf(*got).message, "cancelled");
   EXPECT_TRUE(tokens.invalidated.empty());
   EXPECT_EQ(http.requests.size(), 1u);
 }
@@ -352,7 +360,7 @@ TEST_F(ClientTest, RequestWaitingForATokenIsNotSentAfterCancelAll) {
   deferred.waiting[0](std::optional<std::string>("t"));
   EXPECT_TRUE(http.requests.empty());
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->failure.message, "cancelled");
+  EXPECT_EQ(FailureOf(*got).message, "cancelled");
 }
 
 TEST_F(ClientTest, ListDecodesAPageAndItsNextLink) {
@@ -450,7 +458,7 @@ TEST_F(ClientTest, ClientMayBeDestroyedWhileARequestIsInFlight) {
   }
   http.Complete(HttpResponse{304, {}, ""});
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(got->type, FetchOutcome::Type::kNotModified);
+  EXPECT_TRUE(got->unchanged());
 }
 
 TEST(NoneTokenProvider, YieldsNoToken) {
@@ -460,6 +468,33 @@ TEST(NoneTokenProvider, YieldsNoToken) {
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok());
   EXPECT_FALSE(got->value().has_value());
+}
+
+// The client logs through the logger it is given (the daemon's, with the journal sink and the
+// configured level), never through spdlog's global default logger.
+TEST_F(ClientTest, LogsSkippedListItemsThroughTheInjectedLogger) {
+  std::shared_ptr<adu::testing::CaptureSink> injected;
+  std::shared_ptr<adu::testing::CaptureSink> global;
+  const auto previous_default = spdlog::default_logger();
+  spdlog::set_default_logger(adu::testing::CaptureLogger(global));
+  auto o = Options();
+  o.logger = adu::testing::CaptureLogger(injected);
+  DeviceUpdateClient c(o, http, tokens);
+  http.EnqueueResponse(
+      200,
+      std::string(R"({"value":[{"status":"Running"},)") + kOpBody +
+          R"(,{"operationId":"op-2","status":"Running","lastActionDateTime":"2026-01-01T00:00:01Z",)"
+          R"("createdDateTime":"2026-01-01T00:00:00Z","etag":"\"a\nb\""}]})");
+  c.ListInFlight(OperationKind::kDevice, std::nullopt, [](auto&&) {});
+  spdlog::set_default_logger(previous_default);
+
+  const auto warnings = injected->AtLevel(spdlog::level::warn);
+  ASSERT_EQ(warnings.size(), 2u) << injected->Text();
+  EXPECT_NE(warnings[0].find("list of device operations: skipped an undecodable item (item 0"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_EQ(warnings[1], "list of device operations: skipped op-2: unusable ETag");
+  EXPECT_EQ(global->Text(), "");
 }
 
 }  // namespace

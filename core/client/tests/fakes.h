@@ -1,5 +1,6 @@
 // Test doubles for the client's seams: an HttpClient that records requests and answers from a
-// script (inline or on demand), a scripted TokenProvider and a hand-driven Clock.
+// script (inline or on demand) and a scripted TokenProvider; the hand-driven clock is the shared
+// test support's.
 #pragma once
 
 #include <deque>
@@ -11,6 +12,7 @@
 #include "adu/client/http_client.h"
 #include "adu/core/clock.h"
 #include "adu/core/token_provider.h"
+#include "adu/testing/fake_clock.h"
 
 namespace adu::client::testing {
 
@@ -80,13 +82,7 @@ class FakeTokenProvider : public TokenProvider {
   void Invalidate(const std::string& token) override { invalidated.push_back(token); }
 };
 
-class FakeClock : public Clock {
- public:
-  MonoTime Now() const override { return mono; }
-  WallTime WallNow() const override { return wall; }
-  MonoTime mono{};
-  WallTime wall{};
-};
+using adu::testing::FakeClock;  // tests/support
 
 inline std::optional<std::string> HeaderOf(const HttpRequest& r, std::string_view name) {
   HttpResponse tmp;

@@ -42,8 +42,8 @@ TEST(OperationCodec, DecodesEveryField) {
   EXPECT_EQ(op->status, "Failed");
   EXPECT_EQ(op->etag, "\"a0f7b6f2-3f6c-4eb6-8a59-2f5411c23888\"");
   EXPECT_EQ(op->trace_id, "0af0cf7a4e6c4e4d8b1d4b0fe2e4c111");
-  EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.9401420+00:00");
-  EXPECT_EQ(op->created_at, "2020-04-22T21:00:43.9401420+00:00");
+  EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.940Z");
+  EXPECT_EQ(op->created_at, "2020-04-22T21:00:43.940Z");
   EXPECT_EQ(op->resource_location,
             "/deviceUpdate/blue/updates/providers/Contoso/names/Toaster/versions/"
             "1.0?api-version=2022-10-01");
@@ -52,7 +52,7 @@ TEST(OperationCodec, DecodesEveryField) {
   EXPECT_EQ(e.code, "ImportFailed");
   EXPECT_EQ(e.message, "import failed");
   EXPECT_EQ(e.target, "manifest");
-  EXPECT_EQ(e.occurred_at, "2020-04-22T21:01:43.9401420+00:00");
+  EXPECT_EQ(e.occurred_at, "2020-04-22T21:01:43.940Z");
   ASSERT_EQ(e.details.size(), 2u);
   EXPECT_EQ(e.details[0].code, "D1");
   EXPECT_EQ(e.details[0].message, "first detail");
@@ -206,6 +206,54 @@ TEST(OperationPageCodec, LastPageAndBadItems) {
   auto null_link = DecodeOperationPage(R"({"value":[],"nextLink":null})");
   ASSERT_TRUE(null_link.ok());
   EXPECT_FALSE(null_link->next_link.has_value());
+}
+
+// What a list item is stored as: its bytes exactly as they stand in the page. cpprest sorted the
+// keys and dropped the whitespace; this page keeps both, and escapes, and odd number forms.
+TEST(OperationPageCodec, ItemBodiesAreTheBytesOfThePage) {
+  const std::string first = R"({
+    "operationId": "op1",
+    "status":  "Running",
+    "traceId" : "t\u00e9\/x",
+    "lastActionDateTime": "2026-06-24T22:53:22Z",
+    "createdDateTime": "2026-06-24T22:53:22.002276Z",
+    "progress": 1.50e2,
+    "etag": "\"e1\""
+  })";
+  const std::string second =
+      R"({"status":"NotStarted","operationId":"op2","createdDateTime":"a","lastActionDateTime":"b"})";
+  const std::string body =
+      "{ \"value\" :\n  [ " + first + " ,\n\t" + second + "\r\n  ] ,\"nextLink\":null }\n";
+  auto page = DecodeOperationPage(body);
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].body, first);
+  EXPECT_EQ(page->items[1].body, second);
+  EXPECT_EQ(page->items[0].operation.trace_id, "t\u00e9/x");
+}
+
+// The page's first `value` is the one decoded and stored (never items of two different arrays).
+TEST(OperationPageCodec, ARepeatedValueKeyUsesTheFirst) {
+  const std::string body = R"({"value":[)" + Minimal() + R"(],"value":[]})";
+  auto page = DecodeOperationPage(body);
+  ASSERT_TRUE(page.ok()) << page.error();
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].body, Minimal());
+}
+
+TEST(OperationCodec, TimestampsAreNormalisedToUtcWhateverTheForm) {
+  auto op = DecodeOperation(
+      R"({"operationId":"o","status":"Failed","createdDateTime":"2026-06-24T22:53:22Z",)"
+      R"("lastActionDateTime":"2020-04-22T14:01:43.940142-07:00",)"
+      R"("error":{"code":"c","occurredDateTime":"2026-06-24T22:53:22.002276Z"}})");
+  ASSERT_TRUE(op.ok()) << op.error();
+  EXPECT_EQ(op->created_at, "2026-06-24T22:53:22.000Z");
+  EXPECT_EQ(op->last_action_at, "2020-04-22T21:01:43.940Z");
+  EXPECT_EQ(op->error->occurred_at, "2026-06-24T22:53:22.002Z");
+  // One that does not parse is kept as received (and still required to be present).
+  auto odd = DecodeOperation(Minimal().replace(Minimal().find("2026-01-01T00:00:00Z"), 20, "soon"));
+  ASSERT_TRUE(odd.ok()) << odd.error();
+  EXPECT_EQ(odd->last_action_at, "soon");
 }
 
 TEST(OperationPageCodec, MalformedPagesAreErrors) {

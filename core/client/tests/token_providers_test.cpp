@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -19,6 +18,8 @@
 
 #include "adu/client/device_update_client.h"
 #include "adu/core/time_format.h"
+#include "adu/testing/log_capture.h"
+#include "adu/testing/temp_dir.h"
 #include "fakes.h"
 
 namespace adu::client {
@@ -48,13 +49,9 @@ using TokenResult = Result<std::optional<std::string>>;
 class TokenTest : public ::testing::Test {
  protected:
   TokenTest() {
-    char tmpl[] = "/tmp/adu-token-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    log_ = std::make_shared<spdlog::logger>(
-        "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_stream_));
-    log_->set_level(spdlog::level::trace);
-    log_->set_pattern("%l %v");
-    clock_.wall = *ParseTimestamp("2026-11-27T09:00:00Z");
+    dir_ = temp_dir_.path();
+    log_ = adu::testing::CaptureLogger(log_sink_);
+    clock_.SetWall(*ParseTimestamp("2026-11-27T09:00:00Z"));
     secret_path_ = dir_ + "/secret";
     WriteFile(secret_path_, std::string(kSecret) + "\n", 0600);
   }
@@ -65,7 +62,6 @@ class TokenTest : public ::testing::Test {
     EXPECT_EQ(logs.find(kSecret), std::string::npos) << logs;
     for (const auto& t : handed_out_)
       EXPECT_EQ(logs.find(t), std::string::npos) << t << "\n" << logs;
-    std::filesystem::remove_all(dir_);
   }
 
   // Replaces the file by a rename, as tools do: a new inode, so the change is always visible.
@@ -119,19 +115,14 @@ class TokenTest : public ::testing::Test {
                           {{"Content-Type", "application/json; charset=utf-8"}});
   }
 
-  void Advance(Duration d) {
-    clock_.mono += d;
-    clock_.wall += d;
-  }
+  void Advance(Duration d) { clock_.Advance(d); }
 
-  std::string Logs() {
-    log_->flush();
-    return log_stream_.str();
-  }
+  std::string Logs() { return log_sink_->Text(); }
 
+  adu::testing::TempDir temp_dir_;
   std::string dir_;
   std::string secret_path_;
-  std::ostringstream log_stream_;
+  std::shared_ptr<adu::testing::CaptureSink> log_sink_;
   std::shared_ptr<spdlog::logger> log_;
   FakeClock clock_;
   FakeHttpClient http_;
@@ -337,7 +328,7 @@ TEST_F(TokenTest, A401RefreshesTheTokenAndRetriesOnce) {
   std::optional<FetchOutcome> out;
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->type, FetchOutcome::Type::kBody);
+  EXPECT_TRUE(out->changed() != nullptr);
   ASSERT_EQ(http_.requests.size(), 4u);
   EXPECT_EQ(http_.requests[0].method, "POST");
   EXPECT_EQ(HeaderOf(http_.requests[1], "Authorization"), "Bearer tok-1");
@@ -360,9 +351,9 @@ TEST_F(TokenTest, ASecond401IsAnAuthFailure) {
   std::optional<FetchOutcome> out;
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->type, FetchOutcome::Type::kFailed);
-  EXPECT_EQ(out->failure.category, ErrorCategory::kAuth);
-  EXPECT_EQ(out->failure.http_status, 401);
+  ASSERT_TRUE(out->failed() != nullptr);
+  EXPECT_EQ(out->failed()->error.category, ErrorCategory::kAuth);
+  EXPECT_EQ(out->failed()->error.http_status, 401);
   EXPECT_EQ(http_.requests.size(), 4u);  // no third token request, no third GET
 }
 
@@ -373,11 +364,12 @@ TEST_F(TokenTest, NoRequestIsSentWithoutAToken) {
   std::optional<FetchOutcome> out;
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->failure.category, ErrorCategory::kAuth);
-  EXPECT_NE(out->failure.message.find("AADSTS7000215"), std::string::npos) << out->failure.message;
+  EXPECT_EQ(out->failed()->error.category, ErrorCategory::kAuth);
+  EXPECT_NE(out->failed()->error.message.find("AADSTS7000215"), std::string::npos)
+      << out->failed()->error.message;
   // While backing off: failed fast, nothing sent at all (neither token request nor GET).
   service.Fetch({OperationKind::kDevice, "op-1"}, "", [&](FetchOutcome o) { out = std::move(o); });
-  EXPECT_EQ(out->failure.category, ErrorCategory::kAuth);
+  EXPECT_EQ(out->failed()->error.category, ErrorCategory::kAuth);
   EXPECT_EQ(http_.requests.size(), 1u);
   EXPECT_EQ(http_.requests[0].method, "POST");
 }
@@ -442,7 +434,7 @@ TEST_F(TokenTest, BackoffJitterStaysWithinItsShare) {
     auto& p = **made;
     http.EnqueueResponse(503, "");
     p.GetToken([](TokenResult) {});
-    const MonoTime failed_at = clock_.mono;
+    const MonoTime failed_at = clock_.Now();
     // Find when the next attempt is allowed, in 100 ms steps.
     Duration waited{0};
     while (http.requests.size() == 1 && waited <= 11s) {
@@ -453,8 +445,8 @@ TEST_F(TokenTest, BackoffJitterStaysWithinItsShare) {
         waited += 100ms;
       }
     }
-    EXPECT_GE(clock_.mono - failed_at, 5s - 100ms) << seed;
-    EXPECT_LE(clock_.mono - failed_at, 10s) << seed;
+    EXPECT_GE(clock_.Now() - failed_at, 5s - 100ms) << seed;
+    EXPECT_LE(clock_.Now() - failed_at, 10s) << seed;
   }
 }
 
@@ -769,7 +761,7 @@ TEST_F(TokenTest, TokenFileIsReadAgainAfterInvalidate) {
 
 TEST_F(TokenTest, TokenFileJwtExpiryIsHonoured) {
   const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_.wall.time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.WallNow().time_since_epoch()).count();
   const std::string path = dir_ + "/token";
   const std::string live = Jwt(now + 3600);
   EXPECT_EQ(internal::JwtExpiry(live), now + 3600);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "adu/core/text.h"
 #include "json_writer.h"
 
 namespace adu::emulator::detail {
@@ -17,17 +18,6 @@ constexpr std::string_view kScope = "https://api.adu.microsoft.com/.default";
 constexpr std::string_view kResource = "https://api.adu.microsoft.com/";
 constexpr std::string_view kInFlightFilter = "status eq 'NotStarted' or status eq 'Running'";
 constexpr std::string_view kNoNotModifiedVersion = "2026-06-01";
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool InFlight(std::string_view status) { return status != "Succeeded" && status != "Failed"; }
 
@@ -106,20 +96,81 @@ std::string CollapseSpaces(std::string_view s) {
 
 std::string KindText(OperationKind k) { return k == OperationKind::kDevice ? "device" : "update"; }
 
+bool ParseCount(const std::string& s, long long* out) {
+  if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
+  *out = std::stoll(s);
+  return true;
+}
+
+// Where a legacy nextLink continues: shaped like the recorded Cosmos DB continuation token
+// ([{"token":"+RID:~...#RT:1#TRC:<n>...","range":{...}}]); the emulator keeps its own state in it.
+struct SkipState {
+  long long skip = 0;
+  long long top = -1;  // the total limit of the first request; -1 = none
+  bool in_flight_only = false;
+};
+
+std::string SkipToken(const SkipState& st) {
+  return "[{\"token\":\"+RID:~emu#RT:1#TRC:" + std::to_string(st.skip) +
+         "#TOP:" + std::to_string(st.top) + "#FLT:" + (st.in_flight_only ? "1" : "0") +
+         "\",\"range\":{\"min\":\"\",\"max\":\"FF\"}}]";
+}
+
+std::optional<SkipState> ParseSkipToken(const std::string& decoded) {
+  auto number = [&](std::string_view tag, long long* out) {
+    const auto at = decoded.find(tag);
+    if (at == std::string::npos) return false;
+    std::size_t pos = at + tag.size();
+    const bool negative = pos < decoded.size() && decoded[pos] == '-';
+    if (negative) ++pos;
+    std::string digits;
+    while (pos < decoded.size() && std::isdigit(static_cast<unsigned char>(decoded[pos]))) {
+      digits += decoded[pos++];
+    }
+    if (!ParseCount(digits, out)) return false;
+    if (negative) *out = -*out;
+    return true;
+  };
+  SkipState st;
+  long long flt = 0;
+  if (!number("#TRC:", &st.skip) || !number("#TOP:", &st.top) || !number("#FLT:", &flt)) {
+    return std::nullopt;
+  }
+  st.in_flight_only = flt == 1;
+  return st;
+}
+
+// Percent-encodes all but letters, digits and "-_." (as the recorded token is: '~' is %7E).
+std::string SkipTokenEncode(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.') {
+      out += c;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", u);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::string* HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (IEquals(k, name)) return &v;
+    if (EqualsIgnoreCase(k, name)) return &v;
   }
   return nullptr;
 }
 
-std::string ServiceTimestamp(WallTime t) {
+std::string ServiceTimestamp(WallTime t, const TimestampForm& form) {
   using namespace std::chrono;
   const auto ticks =
       duration_cast<duration<std::int64_t, std::ratio<1, 10'000'000>>>(t.time_since_epoch())
-          .count();
+          .count() +
+      static_cast<std::int64_t>(form.offset_minutes) * 60 * 10'000'000;
   std::int64_t secs = ticks / 10'000'000;
   std::int64_t frac = ticks % 10'000'000;
   if (frac < 0) {
@@ -130,10 +181,15 @@ std::string ServiceTimestamp(WallTime t) {
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%07lld+00:00", tm.tm_year + 1900,
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%07lld", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long long>(frac));
-  return buf;
+  std::string out = buf;
+  if (form.trim) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
+  return out + form.zone;
 }
 
 std::string UrlDecode(std::string_view s) {
@@ -259,20 +315,24 @@ std::string Model::RenderOperation(const OpState& op, const View& v, const std::
     const ErrorSpec& e = spec.error ? *spec.error : fallback;
     w.Key("error").BeginObject().Field("code", e.code).Field("message", e.message);
     if (!e.target.empty()) w.Field("target", e.target);
-    // Error.innererror, then InnerError.innerError all the way down (the service's casing).
+    // Error.innererror (the spec; the recorded service writes innerError), then
+    // InnerError.innerError all the way down.
     for (std::size_t i = 0; i < e.inner_chain.size(); ++i) {
       const auto& level = e.inner_chain[i];
-      w.Key(i == 0 ? "innererror" : "innerError").BeginObject().Field("code", level.code);
+      w.Key(i == 0 ? std::string_view(scenario_.inner_error_key) : "innerError")
+          .BeginObject()
+          .Field("code", level.code);
       if (!level.message.empty()) w.Field("message", level.message);
       if (!level.error_detail.empty()) w.Field("errorDetail", level.error_detail);
     }
     for (std::size_t i = 0; i < e.inner_chain.size(); ++i) w.EndObject();
-    w.Field("occurredDateTime", ServiceTimestamp(WallAt(v.last_action)));
+    w.Field("occurredDateTime", ServiceTimestamp(WallAt(v.last_action), scenario_.timestamps));
     w.EndObject();
   }
   w.Field("traceId", Hex(Mix(Fnv1a(spec.id)), 16) + Hex(Mix(Fnv1a(spec.id) + 7), 16));
-  w.Field("lastActionDateTime", ServiceTimestamp(WallAt(v.last_action)));
-  w.Field("createdDateTime", ServiceTimestamp(WallAt(spec.start + spec.timeline.front().at)));
+  w.Field("lastActionDateTime", ServiceTimestamp(WallAt(v.last_action), scenario_.timestamps));
+  w.Field("createdDateTime",
+          ServiceTimestamp(WallAt(spec.start + spec.timeline.front().at), scenario_.timestamps));
   w.Field("etag", Etag(op, v));
   w.EndObject();
   if (served && !op.first_served[v.index]) {
@@ -288,7 +348,7 @@ HttpResponse Model::NotFound(const std::string& what) const {
   }
   JsonWriter w;
   w.BeginObject()
-      .Field("type", "https://tools.ietf.org/html/rfc7231#section-6.5.4")
+      .Field("type", scenario_.problem_type)
       .Field("title", "Not Found")
       .Field("status", 404)
       .Field("traceId", TraceParent(Fnv1a(what) ^ static_cast<std::uint64_t>(
@@ -313,7 +373,8 @@ bool Model::Admit(std::deque<MonoTime>& window, int limit, int* retry_after) {
 
 bool Model::BearerOk(const HttpRequest& req) {
   const std::string* auth = req.Header("Authorization");
-  if (!auth || auth->size() < 7 || !IEquals(std::string_view(*auth).substr(0, 7), "Bearer ")) {
+  if (!auth || auth->size() < 7 ||
+      !EqualsIgnoreCase(std::string_view(*auth).substr(0, 7), "Bearer ")) {
     return false;
   }
   const std::string token = auth->substr(7);
@@ -393,7 +454,14 @@ HttpResponse Model::Handle(const HttpRequest& req) {
       return HandleAadToken(req, std::string(parts[1]));
     }
   }
-  if (path.starts_with("/deviceUpdate/")) return HandleDataPlane(req, path, query);
+  // /deviceupdate/{instance}/v2/...: the older path form of the recorded nextLinks.
+  if (path.starts_with("/deviceUpdate/") || path.starts_with("/deviceupdate/")) {
+    auto r = HandleDataPlane(req, path, query);
+    if (scenario_.service_headers && !(r.status == 304 && scenario_.bare_304)) {
+      AddServiceHeaders(r);
+    }
+    return r;
+  }
   JsonWriter w;
   w.BeginObject()
       .Field("type", "https://tools.ietf.org/html/rfc7231#section-6.5.4")
@@ -405,7 +473,10 @@ HttpResponse Model::Handle(const HttpRequest& req) {
 
 HttpResponse Model::HandleDataPlane(const HttpRequest& req, std::string_view path,
                                     const std::map<std::string, std::string>& query) {
-  const auto parts = Split(path, '/');  // "", deviceUpdate, instance, collection, operations, [id]
+  // "", deviceUpdate, instance, [v2,] collection, operations, [id]
+  auto parts = Split(path, '/');
+  const bool legacy = parts.size() >= 5 && parts[3] == "v2";
+  if (legacy) parts.erase(parts.begin() + 3);
   if ((parts.size() != 5 && parts.size() != 6) || parts[4] != "operations" ||
       (parts[3] != "management" && parts[3] != "updates") ||
       (parts.size() == 6 && parts[5].empty())) {
@@ -427,23 +498,29 @@ HttpResponse Model::HandleDataPlane(const HttpRequest& req, std::string_view pat
     return r;
   }
   const auto av = query.find("api-version");
-  if (av == query.end() || av->second.empty()) {
+  std::string api_version;
+  if (av != query.end() && !av->second.empty()) {
+    api_version = av->second;
+  } else if (legacy && av == query.end()) {
+    api_version =
+        "2022-10-01";  // the v2 path form predates api-version: a recorded nextLink has none
+  } else {
     return Json(400, ErrorBody("MissingApiVersionParameter",
                                "The api-version query parameter (?api-version=) is required for "
                                "all requests."));
   }
   const auto& versions = scenario_.api_versions;
   if (!versions.empty() &&
-      std::find(versions.begin(), versions.end(), av->second) == versions.end()) {
-    return Json(
-        400, ErrorBody("UnsupportedApiVersion",
-                       "The HTTP resource does not support the api-version '" + av->second + "'."));
+      std::find(versions.begin(), versions.end(), api_version) == versions.end()) {
+    return Json(400, ErrorBody("UnsupportedApiVersion",
+                               "The HTTP resource does not support the api-version '" +
+                                   api_version + "'."));
   }
   if (parts[2] != scenario_.instance_id) {
     return NotFound("Instance '" + std::string(parts[2]) + "'");
   }
-  if (parts.size() == 6) return HandleGet(req, kind, UrlDecode(parts[5]), av->second);
-  return HandleList(kind, query, av->second);
+  if (parts.size() == 6) return HandleGet(req, kind, UrlDecode(parts[5]), api_version);
+  return HandleList(kind, query, api_version);
 }
 
 HttpResponse Model::HandleGet(const HttpRequest& req, OperationKind kind, const std::string& id,
@@ -518,15 +595,16 @@ HttpResponse Model::HandleGet(const HttpRequest& req, OperationKind kind, const 
   if (matches && allow_304 && !fault) {
     HttpResponse r;
     r.status = 304;
+    Record(id, kind, req, 304, {});
+    if (scenario_.bare_304) return r;  // the recorded service: not even the ETag
     r.headers.emplace_back("ETag", etag);
     if (in_flight && scenario_.retry_after_on_304) {
       r.headers.emplace_back("Retry-After", std::to_string(scenario_.retry_after));
     }
-    Record(id, kind, req, 304, {});
     return r;
   }
   auto r = Json(200, RenderOperation(*op, view, api_version, fault == nullptr));
-  r.headers.emplace_back("ETag", etag);
+  if (scenario_.etag_header) r.headers.emplace_back("ETag", etag);
   if (in_flight) r.headers.emplace_back("Retry-After", std::to_string(scenario_.retry_after));
   if (!fault) {
     Record(id, kind, req, 200, {});
@@ -574,26 +652,30 @@ HttpResponse Model::HandleList(OperationKind kind, const std::map<std::string, s
   }
   bool in_flight_only = false;
   std::string filter_raw;
-  if (const auto f = query.find("filter"); f != query.end()) {
-    filter_raw = f->second;
-    if (!IEquals(CollapseSpaces(f->second), kInFlightFilter)) {
-      return Json(400, ErrorBody("BadRequest", "Invalid filter '" + f->second +
+  auto filter = query.find("filter");
+  if (filter == query.end()) filter = query.find("$filter");
+  if (filter != query.end()) {
+    filter_raw = filter->second;
+    if (!EqualsIgnoreCase(CollapseSpaces(filter->second), kInFlightFilter)) {
+      return Json(400, ErrorBody("BadRequest", "Invalid filter '" + filter->second +
                                                    "'. Only \"status eq 'NotStarted' or status "
                                                    "eq 'Running'\" is supported."));
     }
     in_flight_only = true;
   }
-  auto parse_count = [](const std::string& s, long long* out) {
-    if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
-    *out = std::stoll(s);
-    return true;
-  };
   long long top = -1, skip = 0;
-  if (const auto t = query.find("top"); t != query.end() && !parse_count(t->second, &top)) {
+  if (const auto t = query.find("top"); t != query.end() && !ParseCount(t->second, &top)) {
     return Json(400, ErrorBody("BadRequest", "Invalid top '" + t->second + "'."));
   }
-  if (const auto s = query.find("skip"); s != query.end() && !parse_count(s->second, &skip)) {
+  if (const auto s = query.find("skip"); s != query.end() && !ParseCount(s->second, &skip)) {
     return Json(400, ErrorBody("BadRequest", "Invalid skip '" + s->second + "'."));
+  }
+  if (const auto token = query.find("$skipToken"); token != query.end()) {
+    const auto state = ParseSkipToken(token->second);
+    if (!state) return Json(400, ErrorBody("BadRequest", "Invalid $skipToken."));
+    skip = state->skip;
+    top = state->top;
+    in_flight_only = state->in_flight_only;
   }
   const double now = ScenarioNow();
   std::vector<std::pair<const OpState*, View>> matching;
@@ -615,18 +697,41 @@ HttpResponse Model::HandleList(OperationKind kind, const std::map<std::string, s
   }
   body += ']';
   if (end < total) {
-    std::string next = "/deviceUpdate/" + scenario_.instance_id +
-                       (kind == OperationKind::kDevice ? "/management" : "/updates") +
-                       "/operations?api-version=" + UrlEncode(api_version);
-    if (in_flight_only) next += "&filter=" + UrlEncode(filter_raw);
-    if (top >= 0) next += "&top=" + std::to_string(top);
-    next += "&skip=" + std::to_string(end);
     body += ",\"nextLink\":\"";
-    JsonWriter::AppendEscaped(body, next);
+    JsonWriter::AppendEscaped(body,
+                              NextLink(kind, api_version, in_flight_only, filter_raw, top, end));
     body += '"';
   }
   body += '}';
   return Json(200, std::move(body));
+}
+
+std::string Model::NextLink(OperationKind kind, const std::string& api_version, bool in_flight_only,
+                            const std::string& filter_raw, long long top, long long end) const {
+  const std::string collection = kind == OperationKind::kDevice ? "/management" : "/updates";
+  if (scenario_.next_link_form == NextLinkForm::kLegacy) {
+    // The recorded form: lower-case deviceupdate, /v2/, no api-version, $top = the page size and
+    // the position in an opaque, percent-encoded JSON continuation token.
+    return "/deviceupdate/" + scenario_.instance_id + "/v2" + collection +
+           "/operations?$top=" + std::to_string(scenario_.page_size) +
+           "&$skipToken=" + SkipTokenEncode(SkipToken({end, top, in_flight_only}));
+  }
+  std::string next = "/deviceUpdate/" + scenario_.instance_id + collection +
+                     "/operations?api-version=" + UrlEncode(api_version);
+  if (in_flight_only) next += "&filter=" + UrlEncode(filter_raw);
+  if (top >= 0) next += "&top=" + std::to_string(top);
+  next += "&skip=" + std::to_string(end);
+  return next;
+}
+
+void Model::AddServiceHeaders(HttpResponse& r) {
+  const std::uint64_t seed = Mix(static_cast<std::uint64_t>(total_requests_) ^ 0x5eed);
+  r.headers.emplace_back("Cache-Control", "max-age=60, private");
+  // Twice, as recorded: a client must not trip over a repeated header.
+  r.headers.emplace_back("mise-correlation-id", Guid(Mix(seed), Mix(seed + 1)));
+  r.headers.emplace_back("mise-correlation-id", Guid(Mix(seed + 2), Mix(seed + 3)));
+  r.headers.emplace_back("traceparent", TraceParent(seed));
+  r.headers.emplace_back("x-ms-correlation-request-id", Guid(Mix(seed + 4), Mix(seed + 5)));
 }
 
 namespace {
@@ -765,7 +870,7 @@ HttpResponse Model::HandleImdsToken(const HttpRequest& req,
   };
   if (req.method != "GET") return fail("invalid_request", "Only GET is supported");
   const std::string* metadata = req.Header("Metadata");
-  if (!metadata || !IEquals(*metadata, "true")) {
+  if (!metadata || !EqualsIgnoreCase(*metadata, "true")) {
     return fail("invalid_request", "Required metadata header not specified");
   }
   const auto version = query.find("api-version");

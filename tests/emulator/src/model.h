@@ -107,6 +107,9 @@ class Model {
   HttpResponse HandleImdsToken(const HttpRequest& req,
                                const std::map<std::string, std::string>& query);
   HttpResponse NotFound(const std::string& what) const;
+  std::string NextLink(OperationKind kind, const std::string& api_version, bool in_flight_only,
+                       const std::string& filter_raw, long long top, long long end) const;
+  void AddServiceHeaders(HttpResponse& r);
   bool Admit(std::deque<MonoTime>& window, int limit, int* retry_after);
   bool BearerOk(const HttpRequest& req);
   std::string MintToken();
@@ -132,8 +135,10 @@ class Model {
   std::atomic<int> peak_{0};
 };
 
-// Timestamps in the service's form: 2020-04-22T21:01:43.9401420+00:00.
-std::string ServiceTimestamp(WallTime t);
+// Timestamps in the service's form: by default 2020-04-22T21:01:43.9401420+00:00; `form` shows
+// the same instant in another zone and/or with trailing zero digits trimmed
+// (2020-04-22T21:01:43.940142Z, 2020-04-22T14:01:43.940142-07:00, 2026-06-24T22:53:22Z).
+std::string ServiceTimestamp(WallTime t, const TimestampForm& form = {});
 std::string UrlDecode(std::string_view s);
 std::string UrlEncode(std::string_view s);
 std::map<std::string, std::string> ParseQuery(std::string_view query);

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -214,12 +215,77 @@ void Generate(const YAML::Node& n, std::vector<OperationSpec>& out) {
   }
 }
 
+// "Z" or "+hh:mm" / "-hh:mm".
+int ZoneOffsetMinutes(const YAML::Node& n, const std::string& zone) {
+  if (zone == "Z") return 0;
+  const bool shape = zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+                     std::isdigit(static_cast<unsigned char>(zone[1])) &&
+                     std::isdigit(static_cast<unsigned char>(zone[2])) &&
+                     std::isdigit(static_cast<unsigned char>(zone[4])) &&
+                     std::isdigit(static_cast<unsigned char>(zone[5]));
+  if (!shape) Fail(n, "timestamps zone must be Z or +hh:mm / -hh:mm");
+  const int hours = std::stoi(zone.substr(1, 2));
+  const int minutes = std::stoi(zone.substr(4, 2));
+  if (hours > 23 || minutes > 59) Fail(n, "timestamps zone out of range");
+  return (zone[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
+// `profile: recorded`: every answer form as the public recordings show it.
+void ApplyRecordedProfile(Scenario& s) {
+  s.timestamps.zone = "Z";
+  s.timestamps.trim = true;
+  s.inner_error_key = "innerError";
+  s.etag_header = false;
+  s.bare_304 = true;
+  s.next_link_form = NextLinkForm::kLegacy;
+  s.page_size = 100;
+  s.problem_type = std::string(kProblemType9110);
+  s.service_headers = true;
+}
+
+void ParseAnswerForms(const YAML::Node& root, Scenario& s) {
+  if (const auto p = root["profile"]) {
+    const auto v = Get<std::string>(p, "profile");
+    if (v == "recorded") {
+      ApplyRecordedProfile(s);
+    } else if (v != "spec") {
+      Fail(p, "profile must be spec or recorded");
+    }
+  }
+  if (const auto t = root["timestamps"]) {
+    CheckKeys(t, {"zone", "trim"});
+    Opt(t, "zone", s.timestamps.zone);
+    Opt(t, "trim", s.timestamps.trim);
+  }
+  s.timestamps.offset_minutes = ZoneOffsetMinutes(root["timestamps"], s.timestamps.zone);
+  Opt(root, "inner_error_key", s.inner_error_key);
+  if (s.inner_error_key != "innererror" && s.inner_error_key != "innerError") {
+    Fail(root["inner_error_key"], "inner_error_key must be innererror or innerError");
+  }
+  Opt(root, "etag_header", s.etag_header);
+  Opt(root, "bare_304", s.bare_304);
+  if (const auto n = root["next_link"]) {
+    const auto v = Get<std::string>(n, "next_link");
+    if (v == "current") {
+      s.next_link_form = NextLinkForm::kCurrent;
+    } else if (v == "legacy") {
+      s.next_link_form = NextLinkForm::kLegacy;
+    } else {
+      Fail(n, "next_link must be current or legacy");
+    }
+  }
+  Opt(root, "problem_type", s.problem_type);
+  Opt(root, "service_headers", s.service_headers);
+}
+
 Scenario ParseRoot(const YAML::Node& root) {
   Scenario s;
   if (!root || root.IsNull()) return s;
-  CheckKeys(root,
-            {"instance_id", "api_versions", "not_modified", "not_found_shape", "limits",
-             "retry_after", "retry_after_on_304", "page_size", "auth", "operations", "generate"});
+  CheckKeys(root, {"instance_id", "api_versions", "not_modified", "not_found_shape", "limits",
+                   "retry_after", "retry_after_on_304", "page_size", "auth", "operations",
+                   "generate", "profile", "timestamps", "inner_error_key", "etag_header",
+                   "bare_304", "next_link", "problem_type", "service_headers"});
+  ParseAnswerForms(root, s);
   Opt(root, "instance_id", s.instance_id);
   if (root["api_versions"])
     s.api_versions = Get<std::vector<std::string>>(root["api_versions"], "api_versions");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
 #include <thread>
 #include <tuple>
 
+#include "adu/core/time_format.h"
+#include "adu/testing/fake_clock.h"
 #include "raw_http.h"
 
 extern char** environ;
@@ -34,25 +37,7 @@ using testing::Post;
 using testing::RawConnection;
 using testing::RawResponse;
 
-class FakeClock : public Clock {
- public:
-  MonoTime Now() const override {
-    std::lock_guard l(mu_);
-    return MonoTime{} + std::chrono::hours(1000) + offset_;
-  }
-  WallTime WallNow() const override {
-    std::lock_guard l(mu_);
-    return WallTime{} + std::chrono::hours(24 * 365 * 56) + offset_;
-  }
-  void Advance(std::chrono::milliseconds d) {
-    std::lock_guard l(mu_);
-    offset_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::chrono::milliseconds offset_{0};
-};
+using adu::testing::FakeClock;  // tests/support
 
 constexpr const char* kOp1 = "8f1d2c3e-0000-4000-8000-000000000001";
 
@@ -357,6 +342,157 @@ TEST_F(EmulatorTest, ListPagesWithRelativeNextLinkAndHonoursTopAndFilter) {
   EXPECT_EQ(Get(port_, base + "&top=abc").status, 400);
   const auto stats = emulator_->StatsJson();
   EXPECT_NE(stats.find("\"list_calls\":11"), std::string::npos) << stats;
+}
+
+// --- answer forms (docs/emulator.md, "Answer forms": what the recorded service sends) ---
+
+int HeaderCount(const RawResponse& r, const std::string& name) {
+  int n = 0;
+  for (const auto& [k, v] : r.headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) ++n;
+  }
+  return n;
+}
+
+TEST_F(EmulatorTest, TimestampsInEveryZoneAndDigitFormNameTheSameInstant) {
+  const std::string ops = R"(
+operations:
+  - id: a
+    timeline: [{at: 0, status: Running}, {at: 1.5, status: Failed}]
+)";
+  // Three emulators started at the same instant on one clock, one per form.
+  std::vector<std::unique_ptr<Emulator>> emulators;
+  std::vector<std::uint16_t> ports;
+  for (const char* form :
+       {"", "timestamps: {zone: Z, trim: true}\n", "timestamps: {zone: \"-07:00\"}\n"}) {
+    StartWith("instance_id: demo\n" + std::string(form) + ops);
+    ports.push_back(port_);
+    emulators.push_back(std::move(emulator_));
+  }
+  Advance(1.5);
+  const auto spec_form = Get(ports[0], OpPath("a"));
+  const auto zulu = Get(ports[1], OpPath("a"));
+  const auto local = Get(ports[2], OpPath("a"));
+
+  // The fake wall clock starts on a whole second: created is 0 fraction digits when trimmed,
+  // the last action 1 digit (.5); occurredDateTime follows the same form.
+  const std::string created = JsonString(zulu.body, "createdDateTime");
+  EXPECT_TRUE(std::regex_match(created, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+      << created;
+  const std::string last = JsonString(zulu.body, "lastActionDateTime");
+  EXPECT_TRUE(std::regex_match(last, std::regex(R"(.*:\d\d\.5Z)"))) << last;
+  EXPECT_EQ(JsonString(zulu.body, "occurredDateTime"), last);
+  const std::string shifted = JsonString(local.body, "lastActionDateTime");
+  EXPECT_TRUE(std::regex_match(shifted, std::regex(R"(.*\.5000000-07:00)"))) << shifted;
+  for (const char* field : {"createdDateTime", "lastActionDateTime"}) {
+    const auto a = ParseTimestamp(JsonString(spec_form.body, field));
+    const auto b = ParseTimestamp(JsonString(zulu.body, field));
+    const auto c = ParseTimestamp(JsonString(local.body, field));
+    ASSERT_TRUE(a && b && c) << field;
+    EXPECT_EQ(*a, *b) << field;
+    EXPECT_EQ(*a, *c) << field;
+  }
+}
+
+TEST_F(EmulatorTest, InnerErrorKeyCanBeCamelCaseAsRecorded) {
+  StartWith(std::string(kBasic) + "inner_error_key: innerError\n");
+  Advance(2);
+  const auto r = GetOp("failing");
+  EXPECT_NE(r.body.find(R"(,"innerError":{"code":"X","message":"Y","innerError":{"code":"Z"}})"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("innererror"), std::string::npos) << r.body;
+}
+
+TEST_F(EmulatorTest, EtagOnlyInTheBodyAndA304WithNoHeadersAtAll) {
+  StartWith(std::string(kBasic) + "etag_header: false\nbare_304: true\n");
+  const auto first = GetOp();
+  ASSERT_EQ(first.status, 200);
+  EXPECT_FALSE(first.Header("ETag").has_value());
+  const std::string etag = JsonString(first.body, "etag");
+  ASSERT_GE(etag.size(), 3u);
+  const auto again = GetOp(kOp1, {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.headers.empty()) << again.headers.front().first;
+  EXPECT_TRUE(again.body.empty());
+}
+
+TEST_F(EmulatorTest, LegacyNextLinkIsRelativeOnTheV2PathWithASkipTokenAndNoApiVersion) {
+  StartWith(std::string(kMany) + "next_link: legacy\n");
+  std::string target =
+      "/deviceUpdate/demo/management/operations?api-version=2022-10-01"
+      "&filter=status%20eq%20%27NotStarted%27%20or%20status%20eq%20%27Running%27";
+  std::vector<std::string> ids;
+  for (int pages = 0; !target.empty() && pages < 10; ++pages) {
+    const auto r = Get(port_, target);
+    ASSERT_EQ(r.status, 200) << target << " " << r.body;
+    const std::regex id_re(R"re("operationId":"([^"]+)")re");
+    for (std::sregex_iterator it(r.body.begin(), r.body.end(), id_re), end; it != end; ++it) {
+      ids.push_back((*it)[1]);
+    }
+    target = JsonString(r.body, "nextLink");
+    if (target == "<absent>") break;
+    EXPECT_EQ(target.rfind("/deviceupdate/demo/v2/management/operations?$top=2&$skipToken="
+                           "%5B%7B%22token%22%3A%22%2BRID%3A%7E",
+                           0),
+              0u)
+        << target;
+    EXPECT_EQ(target.find("api-version"), std::string::npos) << target;
+    if (pages == 1) target += "&api-version=2022-10-01";  // as a client adds it: same page
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"d1", "d3", "d5"}));
+  EXPECT_EQ(Get(port_, "/deviceupdate/demo/v2/management/operations?$skipToken=garbage").status,
+            400);
+}
+
+TEST_F(EmulatorTest, RecordedProfileServesEveryRecordedForm) {
+  StartWith(R"(
+instance_id: demo
+profile: recorded
+generate: {count: 250, kind: update, prefix: op, changing_fraction: 0}
+operations:
+  - id: failing
+    timeline: [{at: 0, status: Failed}]
+    error: {code: E, innererror: {code: I}}
+)");
+  auto page = Get(port_, "/deviceUpdate/demo/updates/operations?api-version=2022-10-01");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(Count(page.body, "\"operationId\""), 100);  // pages of 100
+  EXPECT_NE(JsonString(page.body, "nextLink").find("/v2/updates/operations?$top=100&$skipToken="),
+            std::string::npos);
+  EXPECT_EQ(page.Header("Cache-Control"), "max-age=60, private");
+  EXPECT_EQ(HeaderCount(page, "mise-correlation-id"), 2);
+
+  const auto op = Get(port_, "/deviceUpdate/demo/updates/operations/op-1?api-version=2022-10-01");
+  EXPECT_FALSE(op.Header("ETag").has_value());
+  EXPECT_TRUE(std::regex_match(JsonString(op.body, "createdDateTime"), std::regex(R"(.*\dZ)")));
+  const auto bare = Get(port_, "/deviceUpdate/demo/updates/operations/op-1?api-version=2022-10-01",
+                        {{"If-None-Match", JsonString(op.body, "etag")}});
+  EXPECT_EQ(bare.status, 304);
+  EXPECT_TRUE(bare.headers.empty());
+  const auto failed = GetOp("failing");
+  EXPECT_NE(failed.body.find(R"("innerError":{"code":"I"})"), std::string::npos) << failed.body;
+
+  const auto missing = GetOp("nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(JsonString(missing.body, "type"), "https://tools.ietf.org/html/rfc9110#section-15.5.5");
+  EXPECT_EQ(HeaderCount(missing, "mise-correlation-id"), 2);
+}
+
+TEST(ScenarioTest, AnswerFormOptionsAreChecked) {
+  EXPECT_FALSE(ParseScenario("profile: live\n").ok());
+  EXPECT_FALSE(ParseScenario("timestamps: {zone: \"+7\"}\n").ok());
+  EXPECT_FALSE(ParseScenario("timestamps: {zone: \"+25:00\"}\n").ok());
+  EXPECT_FALSE(ParseScenario("inner_error_key: inner\n").ok());
+  EXPECT_FALSE(ParseScenario("next_link: absolute\n").ok());
+  auto s = ParseScenario("profile: recorded\npage_size: 7\n");
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->page_size, 7);  // an explicit key overrides the profile
+  EXPECT_EQ(s->timestamps.zone, "Z");
+  EXPECT_FALSE(s->etag_header);
+  auto minus = ParseScenario("timestamps: {zone: \"-07:00\"}\n");
+  ASSERT_TRUE(minus.ok());
+  EXPECT_EQ(minus->timestamps.offset_minutes, -420);
 }
 
 TEST_F(EmulatorTest, RateLimitsGive429WithRetryAfterAndRecover) {

@@ -3,8 +3,9 @@
 // Contract
 // - LoadConfig() reads one YAML file (and the watch file it names), validates every key and returns
 //   either a complete Config (every default filled in) or ONE error line of the form
-//   `FILE:LINE:COL: key.path: message` (1-based line and column). The daemon prints that line and
-//   exits 78 (EX_CONFIG).
+//   `FILE:LINE:COL: key.path: message` (1-based line and column), with StatusCode::kConfig (every
+//   error of LoadConfig, LoadWatchFile, MergeWatchLists and ValidateOperationId has that code). The
+//   daemon prints that line and exits 78 (EX_CONFIG).
 // - Nothing here touches the network: URLs are validated as strings only. Secrets are never read:
 //   `auth.client_secret_file` is just a path.
 // - Relative paths in the file (watch_file, database, token_file, client_secret_file) are resolved
@@ -12,7 +13,8 @@
 //   matters.
 // - Files are opened without blocking (a FIFO at the path is an error, not a hang).
 //
-// Thread-safety: every function is reentrant and keeps no state; the structs are plain values.
+// Thread-safety: every function is reentrant and keeps no state; the structs are plain values,
+// comparable member by member (`==`), so a reload compares sections instead of listing fields.
 #pragma once
 
 #include <chrono>
@@ -41,6 +43,8 @@ std::string_view HttpTransportName(HttpTransport transport);  // "cpprest" | "cu
 
 struct HttpConfig {
   HttpTransport transport = HttpTransport::kCpprest;
+
+  bool operator==(const HttpConfig&) const = default;
 };
 
 struct AuthConfig {
@@ -54,6 +58,8 @@ struct AuthConfig {
   std::string token_file;  // token_file: required
   // A full URL (path allowed); https, or http to loopback or exactly 169.254.169.254.
   std::string identity_endpoint = "http://169.254.169.254/metadata/identity/oauth2/token";
+
+  bool operator==(const AuthConfig&) const = default;
 };
 
 struct PollConfig {
@@ -65,11 +71,15 @@ struct PollConfig {
   int list_requests_per_minute = 50;  // >= 1
   bool stop_on_terminal = true;
   UseList use_list = UseList::kAuto;
+
+  bool operator==(const PollConfig&) const = default;
 };
 
 struct StorageConfig {
   std::optional<Duration> retention;    // nullopt: keep everything ("forever" or absent)
   int max_errors_per_operation = 1000;  // >= 1
+
+  bool operator==(const StorageConfig&) const = default;
 };
 
 // metrics.listen: where the Prometheus endpoint listens. `host` is an IP address as written
@@ -96,6 +106,8 @@ struct WatchEntry {
   OperationKey key;
   std::optional<Duration> interval;  // per-operation override of poll.interval
   std::string origin;                // "file:line" where it was declared, for messages
+
+  bool operator==(const WatchEntry&) const = default;
 };
 
 struct Config {
@@ -112,6 +124,8 @@ struct Config {
   std::string log_level = "info";         // trace | debug | info | warn | error
   std::optional<std::string> watch_file;  // resolved against the config file's directory
   std::vector<WatchEntry> watch;          // `watch` merged with the watch file's list
+
+  bool operator==(const Config&) const = default;
 };
 
 // "250ms", "30s", "5m", "1h", "2d", combinations such as "1m30s", decimal fractions such as "1.5s"

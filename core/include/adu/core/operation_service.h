@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "adu/core/domain.h"
+#include "adu/core/poll_outcome.h"
 
 namespace adu {
 
@@ -26,28 +27,19 @@ struct FetchFailure {
   std::string message;  // human-readable, never contains a secret
 };
 
-// The outcome of one GET of one operation.
+// The outcome of one GET of one operation: Changed (a 200 with a decodable operation; the
+// snapshot's etag is the ETag to send back next time: the ETag header, else the body's etag,
+// verbatim), Unchanged (304) or Failed (a 404 with `not_found`, anything else without).
 struct FetchOutcome {
-  enum class Type {
-    kBody,         // 200 with a decodable operation
-    kNotModified,  // 304
-    kNotFound,     // 404
-    kFailed,       // anything else; see `failure`
-  };
-  Type type = Type::kFailed;
+  PollOutcome result = Failed{};
   std::optional<int> http_status;
   // The server's Retry-After, in seconds, as sent (unclamped; the engine clamps). nullopt when
   // absent or unparseable.
   std::optional<std::chrono::seconds> retry_after;
 
-  // kBody: the ETag to send back next time (the ETag header, else the body's etag, verbatim),
-  // the decoded operation and the body exactly as received.
-  std::string etag;
-  Operation operation;
-  std::string body;
-
-  // kNotFound and kFailed.
-  FetchFailure failure;
+  const Changed* changed() const { return std::get_if<Changed>(&result); }
+  const Failed* failed() const { return std::get_if<Failed>(&result); }
+  bool unchanged() const { return std::holds_alternative<Unchanged>(result); }
 };
 
 // One page of a list call (in-flight filter).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "adu/core/domain.h"
+#include "adu/core/poll_outcome.h"
 #include "adu/core/result.h"
 
 namespace adu {
@@ -32,18 +33,19 @@ struct OperationRecord {
 
 // What one poll yielded, as the store records it.
 struct PollRecord {
-  enum class Type {
-    kSnapshot,   // a new body: a `snapshots` row (unless byte-identical to the latest one)
-    kUnchanged,  // 304, or a 200 with the ETag already held: counters only
-    kFailed,     // a `poll_errors` row
-  };
-  Type type = Type::kUnchanged;
   OperationKey key;
   WallTime at;                                     // when the answer arrived
   OperationState state = OperationState::kActive;  // the operation's state after this poll
   std::optional<WallTime> next_poll_at;
-  std::optional<Snapshot> snapshot;  // set for kSnapshot
-  std::optional<PollError> error;    // set for kFailed
+  // Changed: a `snapshots` row (unless byte-identical to the latest one); Unchanged: counters
+  // only; Failed: a `poll_errors` row.
+  PollOutcome outcome = Unchanged{};
+};
+
+// What one Maintain() step left behind.
+enum class MaintainProgress {
+  kDone,      // nothing more to do until the next regular step
+  kMoreWork,  // call again soon: a step does a bounded amount of work
 };
 
 class Store {
@@ -58,13 +60,13 @@ class Store {
   virtual Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) = 0;
 
   // Writes `batch` in one transaction, in order. Either all of it is written or none of it is
-  // (the caller keeps the batch and retries later). A kSnapshot whose body is byte-identical to
+  // (the caller keeps the batch and retries later). A Changed whose body is byte-identical to
   // the operation's latest stored snapshot is counted as unchanged instead of stored again.
   virtual Status Write(const std::vector<PollRecord>& batch) = 0;
 
-  // One small step of housekeeping (retention, error caps). Returns true when more work remains,
-  // so the caller can schedule another step soon without ever blocking on a large prune.
-  virtual Result<bool> Maintain(WallTime now) = 0;
+  // One small step of housekeeping (retention, error caps). kMoreWork lets the caller schedule
+  // another step soon without ever blocking on a large prune.
+  virtual Result<MaintainProgress> Maintain(WallTime now) = 0;
 };
 
 }  // namespace adu

@@ -2,21 +2,20 @@
 //
 // The engine hands over records with Enqueue(); a writer thread batches whatever is queued into
 // one Store::Write (one transaction). When the database cannot take a write (locked by a user's
-// shell, disk full, read-only), the batch stays queued and is retried with backoff; the queue is
-// bounded, and when it overflows the oldest "unchanged" records (counters only) go first, then
-// the oldest of the rest, each loss logged with a count. Watch-list changes go through the same
-// queue so they apply in order with the records.
+// shell, disk full, read-only), the batch stays queued and is retried with the shared Backoff.
+// Nothing queued is ever dropped. The queue is bounded by backpressure instead: at `max_queued`
+// results Enqueue() takes no more (the caller keeps the rest and the engine dispatches no new
+// polls until the queue drains; the service keeps the state, so waiting loses nothing), and an
+// unchanged poll merges into the operation's queued unchanged record instead of queueing one
+// record per poll. Watch-list changes go through the same queue, so they apply in order with the
+// records; they are never refused (one per reload) and do not count against the limit.
 //
-// Thread-safety: Enqueue/SetWatchList/Stop/Pending may be called from any thread. The Store is
-// used only by the writer thread once Start() has run (or by the caller of Pump() in tests).
+// Thread-safety: every public method may be called from any thread. The Store is used only by
+// the writer thread once Start() has run (or by the caller of Pump() in tests and --once).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <variant>
+#include <optional>
 #include <vector>
 
 #include "adu/core/clock.h"
@@ -48,48 +47,32 @@ class StoreWriter {
   // Writes what is queued (bounded by `deadline`), then ends the thread.
   void Stop(Duration deadline);
 
-  void Enqueue(std::vector<PollRecord> records);
+  // Queues `records` in order while the queue has room for them and returns the ones it did not
+  // take (empty when all fit). An unchanged poll that merges into a queued one always fits. The
+  // caller keeps what is returned and offers it again once Full() is false.
+  [[nodiscard]] std::vector<PollRecord> Enqueue(std::vector<PollRecord> records);
+  // Never refused.
   void SetWatchList(std::vector<OperationKey> watched);
 
   // One writer step on the caller's thread: writes everything queued once (tests, --once).
   // Returns false if a write failed (the records stay queued).
   bool Pump();
 
-  // Where the queue length and health are published. Call before Start(); `figures` must
-  // outlive the writer.
+  // Where the queue length (queued results) and health are published. Call before Start();
+  // `figures` must outlive the writer.
   void PublishFiguresTo(Figures& figures);
 
-  size_t Pending() const;
-  uint64_t Dropped() const;
-  bool Healthy() const;  // false while writes are failing
+  size_t Pending() const;        // queued items: results and watch-list updates
+  size_t QueuedResults() const;  // queued results; never more than max_queued
+  bool Full() const;             // QueuedResults() has reached max_queued
+  bool Healthy() const;          // false while writes are failing
+  // When the current run of failed writes began; nullopt while writes succeed.
+  std::optional<WallTime> UnavailableSince() const;
+
+  class Impl;  // core/src/writer/store_writer.cpp
 
  private:
-  struct WatchUpdate {
-    std::vector<OperationKey> keys;
-  };
-  using Item = std::variant<PollRecord, WatchUpdate>;
-
-  void Loop();
-  bool WriteQueued(std::unique_lock<std::mutex>& lock);
-  void TrimLocked();
-  void PublishLocked();
-
-  Store& store_;
-  Clock& clock_;
-  std::shared_ptr<spdlog::logger> log_;
-  StoreWriterOptions options_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  bool stopping_ = false;
-  bool healthy_ = true;
-  int failures_ = 0;
-  uint64_t dropped_ = 0;
-  size_t in_write_ = 0;  // items at the queue's front that a Write has in hand
-  MonoTime stop_deadline_{};
-  Figures* figures_ = nullptr;
-  std::thread thread_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace adu

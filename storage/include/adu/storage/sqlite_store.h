@@ -36,6 +36,9 @@ struct StoreOptions {
   int max_errors_per_operation = 1000;
   // Rows deleted per Maintain() step, so one step never holds the write lock for long.
   int maintain_batch_rows = 500;
+  // Rows per transaction when Open() migrates an older database in batches (schema version 3's
+  // backfill), so no transaction holds the write lock or grows the WAL for long.
+  int migration_batch_rows = 10000;
 };
 
 class SqliteStore final : public adu::Store {
@@ -52,7 +55,7 @@ class SqliteStore final : public adu::Store {
   Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) override;
   Status Write(const std::vector<PollRecord>& batch) override;
   // One retention / error-cap step of at most maintain_batch_rows rows per table.
-  Result<bool> Maintain(WallTime now) override;
+  Result<MaintainProgress> Maintain(WallTime now) override;
 
   const std::string& path() const;
 

@@ -2,7 +2,9 @@
 //
 // Besides MESSAGE and PRIORITY it adds the fields the engine set for the line
 // (core/log_fields.h): OPERATION_ID=, KIND=, STATUS=, OLD_STATUS=, HTTP_STATUS=, ERROR_CODE=,
-// so `journalctl -u adu-opwatch OPERATION_ID=<id>` tells one operation's story.
+// so `journalctl -u adu-opwatch OPERATION_ID=<id>` tells one operation's story. CODE_FILE=,
+// CODE_LINE= and CODE_FUNC= name the place that logged when spdlog knows it (the SPDLOG_LOGGER_*
+// macros); otherwise the entry has none (never the sink's own location).
 //
 // Thread-safety: as every spdlog sink, through base_sink's mutex.
 #pragma once

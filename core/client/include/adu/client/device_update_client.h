@@ -13,6 +13,9 @@
 //   kAuth failure. Tokens never appear in messages or logs.
 // - Retry-After (seconds or HTTP-date) is reported from every answer.
 //
+// - Logs (skipped list items) go to ClientOptions::logger, the daemon's logger with its sinks and
+//   level, never to spdlog's global default unless no logger is given.
+//
 // Thread-safety: every method may be called from any thread. Callbacks run on the HttpClient's
 // threads (or inline when the HttpClient / TokenProvider answer inline). The HttpClient and the
 // TokenProvider must outlive every request: cancel and drain the HttpClient before destroying them.
@@ -31,6 +34,10 @@
 #include "adu/core/operation_service.h"
 #include "adu/core/token_provider.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace adu::client {
 
 struct ClientOptions {
@@ -42,6 +49,8 @@ struct ClientOptions {
   int list_top = 0;  // 0: don't send `top`
   // Converts an HTTP-date Retry-After into seconds; nullptr: adu::SystemClock().
   const Clock* clock = nullptr;
+  // Where the client logs; nullptr: spdlog's default logger (tests and tools without a logger).
+  std::shared_ptr<spdlog::logger> logger = nullptr;
   // Where every answer is counted (call get or list, by code); nullptr: not counted.
   Figures* figures = nullptr;
 };

@@ -1,12 +1,15 @@
 // The JSON codec of the Device Update operation API (api-version 2022-10-01 and later).
 //
 // Every function takes untrusted bytes and never throws or crashes: malformed input is an error
-// value. Pure functions, thread-safe. (Implemented over cpprest's web::json, which stays inside
-// the .cpp file.)
+// value. Pure functions, thread-safe. (Implemented over simdjson, which stays inside the .cpp
+// file; the whole body is validated, UTF-8 included, before any field is read.)
 //
 // Decoding rules (DecodeOperation):
 // - The body must be one JSON object. Required: `operationId`, `status` (non-empty strings),
-//   `lastActionDateTime`, `createdDateTime` (strings, kept as received).
+//   `lastActionDateTime`, `createdDateTime` (strings). Every timestamp (these two and
+//   `error.occurredDateTime`) is normalised here, once, to FormatTimestamp's UTC form
+//   (`2020-04-22T21:01:43.940Z`) whatever form the service used (`Z` with 0 to 7 fraction digits,
+//   `+00:00`, `-07:00`); one that does not parse is kept as received.
 // - Optional strings (`etag`, `traceId`, `resourceLocation`) may be absent or null; any other
 //   type is an error. `update` and every unknown field are tolerated (the raw body is stored).
 // - A status outside the four known values is accepted as received.
@@ -57,7 +60,9 @@ struct OperationPage {
 };
 
 // `value` must be an array and `nextLink` a string or null, else the whole page is an error.
-// Each item's `body` is the item re-serialised (web::json serialize), its `etag` the item's etag.
+// Each item's `body` is the item's bytes exactly as they stand in the page (whitespace, key order
+// and escapes preserved: the same bytes a GET of that state would be stored with), its `etag` the
+// item's etag.
 Result<OperationPage> DecodeOperationPage(std::string_view body);
 
 }  // namespace adu::client

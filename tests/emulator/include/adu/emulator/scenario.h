@@ -90,6 +90,23 @@ struct AuthSpec {
 
 enum class NotFoundShape { kProblem, kError };
 
+// How the timestamps of an operation are written (docs/emulator.md, "Answer forms").
+struct TimestampForm {
+  std::string zone = "+00:00";  // "Z", or "+hh:mm" / "-hh:mm": the instant is shown in that zone
+  bool trim = false;            // drop trailing zero fraction digits, and the dot when none is left
+  int offset_minutes = 0;       // derived from `zone`
+};
+
+// The list's nextLink: `current` = /deviceUpdate/{i}/{collection}/operations?api-version=..&skip=N;
+// `legacy` = /deviceupdate/{i}/v2/{collection}/operations?$top=P&$skipToken=<percent-encoded
+// JSON>, without api-version (the form the recorded service sends).
+enum class NextLinkForm { kCurrent, kLegacy };
+
+inline constexpr std::string_view kProblemType7231 =
+    "https://tools.ietf.org/html/rfc7231#section-6.5.4";
+inline constexpr std::string_view kProblemType9110 =
+    "https://tools.ietf.org/html/rfc9110#section-15.5.5";
+
 struct Scenario {
   std::string instance_id = "demo";
   std::vector<std::string> api_versions = {"2022-10-01", "2022-07-01-preview", "2026-06-01"};
@@ -100,6 +117,17 @@ struct Scenario {
   int retry_after = 5;      // Retry-After (s) sent with 200 while in flight
   bool retry_after_on_304 = false;
   int page_size = 50;
+  // Answer forms. Defaults: the spec's examples; `profile: recorded` sets each to what the
+  // public recordings show (docs/emulator.md says which recording shows which).
+  TimestampForm timestamps;
+  std::string inner_error_key = "innererror";  // key of Error's first inner level (or innerError)
+  bool etag_header = true;                     // false: the etag only in the body
+  bool bare_304 = false;                       // true: a 304 carries no header at all
+  NextLinkForm next_link_form = NextLinkForm::kCurrent;
+  std::string problem_type = std::string(kProblemType7231);  // `type` of problem+json 404s
+  // Cache-Control: max-age=60, private; mise-correlation-id twice; x-ms-correlation-request-id;
+  // traceparent: on every data-plane answer (not on a bare 304).
+  bool service_headers = false;
   AuthSpec auth;
   std::vector<OperationSpec> operations;
 };

@@ -1,0 +1,192 @@
+#include "engine/list_refresh.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace adu::engine {
+
+ListRefresh::ListRefresh(EngineState& state, OutcomeApplier& applier, OperationService& service,
+                         const Clock& clock, std::shared_ptr<spdlog::logger> log, PostFn post)
+    : state_(state),
+      applier_(applier),
+      service_(service),
+      clock_(clock),
+      log_(std::move(log)),
+      post_(std::move(post)),
+      budget_(state.options.list_requests_per_minute, clock.Now(),
+              state.options.budget_time_scale) {}
+
+void ListRefresh::SetRate(const EngineOptions& options, MonoTime now) {
+  budget_.SetRate(options.list_requests_per_minute, now, options.budget_time_scale);
+}
+
+double ListRefresh::GetsPerMinuteNeeded() const {
+  // GETs per minute needed to poll every in-flight operation once per its interval.
+  double demand = 0;
+  for (const auto& [key, op] : state_.ops) {
+    if (op.state != OperationState::kActive || IsTerminalStatus(op.status)) continue;
+    demand += 60000.0 / static_cast<double>(std::max<int64_t>(1, state_.IntervalOf(op).count()));
+  }
+  return demand;
+}
+
+bool ListRefresh::ModeWanted() {
+  if (state_.once) return false;
+  if (!state_.demand_dirty) return mode_;
+  state_.demand_dirty = false;
+  switch (state_.options.use_list) {
+    case ListMode::kAlways:
+      mode_ = true;
+      break;
+    case ListMode::kNever:
+      mode_ = false;
+      break;
+    case ListMode::kAuto: {
+      const double demand = GetsPerMinuteNeeded();
+      const bool was = mode_;
+      mode_ = demand > static_cast<double>(state_.options.requests_per_minute);
+      if (mode_ != was) {
+        log_->info(
+            "{} list-based refresh: {:.0f} status calls per minute would be needed, budget is {}",
+            mode_ ? "using" : "no longer using", demand, state_.options.requests_per_minute);
+      }
+      break;
+    }
+  }
+  return mode_;
+}
+
+bool ListRefresh::HoldsBack(const Op& op) const {
+  if (!mode_) return false;
+  // Only the first run holds GETs back (they would fetch what it is about to bring). Later runs
+  // can follow each other without a gap (a run longer than the interval): holding GETs for them
+  // starved the operations that left the list, whose terminal snapshot only a GET fetches
+  // (bench/b1.py at N = 5,000: no GET at all, 57 % of the changes never seen).
+  auto it = runs_.find(op.key.kind);
+  return it != runs_.end() && it->second.active && !it->second.completed_once;
+}
+
+MonoTime ListRefresh::NextWake(MonoTime now) {
+  MonoTime next = MonoTime::max();
+  if (!mode_) return next;
+  for (auto kind : {OperationKind::kDevice, OperationKind::kUpdate}) {
+    auto it = runs_.find(kind);
+    if (it == runs_.end() || it->second.page_in_flight) continue;
+    const MonoTime list_next = it->second.active
+                                   ? budget_.NextAvailable(now)
+                                   : std::max(it->second.next_due, budget_.NextAvailable(now));
+    next = std::min(next, list_next);
+  }
+  return next;
+}
+
+bool ListRefresh::AnyActive(OperationKind kind) const {
+  for (const auto& [key, op] : state_.ops) {
+    if (key.kind == kind && op.state == OperationState::kActive) return true;
+  }
+  return false;
+}
+
+void ListRefresh::MaybeStart(OperationKind kind, MonoTime now) {
+  if (!AnyActive(kind)) return;
+  Run& run = runs_[kind];
+  if (run.page_in_flight) return;
+  if (!run.active) {
+    if (now < run.next_due) return;
+    run.active = true;
+    run.started = now;
+    run.next_page.reset();
+    run.seen.clear();
+  }
+  if (state_.in_flight >= static_cast<size_t>(state_.options.max_concurrency)) return;
+  if (!budget_.TryAcquire(now)) return;
+  if (state_.figures != nullptr) state_.figures->CountBudgetUse(RequestCall::kList, now);
+  run.page_in_flight = true;
+  ++state_.in_flight;
+  service_.ListInFlight(kind, run.next_page, [this, kind](ListOutcome outcome) {
+    post_(
+        [this, kind, outcome = std::move(outcome)]() mutable { OnPage(kind, std::move(outcome)); });
+  });
+}
+
+void ListRefresh::OnFailedPage(Run& run, OperationKind kind, const ListOutcome& outcome,
+                               MonoTime now) {
+  run.active = false;
+  ++run.failures;
+  state_.error_times.push_back(now);
+  const Duration delay = std::max(state_.schedule.AfterListFailure(run.failures),
+                                  state_.schedule.RetryAfter(outcome.retry_after));
+  run.next_due = now + delay;
+  log_->warn("list of in-flight {} operations failed ({}, {}): {}; polling one by one meanwhile",
+             KindName(kind), CategoryName(outcome.failure.category),
+             outcome.failure.http_status ? std::to_string(*outcome.failure.http_status)
+                                         : std::string("no HTTP status"),
+             outcome.failure.message);
+}
+
+void ListRefresh::ApplyItem(OperationKind kind, const ListOutcome::Item& item, MonoTime now,
+                            WallTime wall) {
+  Op* op = state_.Find(OperationKey{kind, item.operation.operation_id});
+  if (op == nullptr) return;
+  if (!state_.Wanted(*op) || op->in_flight || op->state == OperationState::kTerminal) return;
+  const Duration next = state_.IntervalOf(*op) * 2;  // per-operation fallback should lists stop
+  std::optional<Changed> changed;
+  if (op->etag.empty() || item.etag != op->etag) {
+    changed =
+        Changed{SnapshotOf(op->key, item.operation, item.etag, item.body), item.operation.error};
+  }
+  applier_.ApplyListed(*op, std::move(changed), next, now, wall);
+}
+
+void ListRefresh::OnPage(OperationKind kind, ListOutcome outcome) {
+  if (state_.in_flight > 0) --state_.in_flight;
+  Run& run = runs_[kind];
+  run.page_in_flight = false;
+  if (!run.active || state_.stopping) return;
+  const MonoTime now = clock_.Now();
+  const WallTime wall = clock_.WallNow();
+  ++state_.polls;
+  state_.last_poll = now;
+  if (!outcome.ok) {
+    OnFailedPage(run, kind, outcome, now);
+    return;
+  }
+  run.failures = 0;
+  if (state_.figures != nullptr) state_.figures->SetLastSuccessfulPoll(wall);
+  for (const auto& item : outcome.items) {
+    run.seen.insert(item.operation.operation_id);
+    ApplyItem(kind, item, now, wall);
+  }
+  if (outcome.retry_after) run.next_due = now + state_.schedule.RetryAfter(outcome.retry_after);
+  if (outcome.next_page) {
+    run.next_page = outcome.next_page;
+  } else {
+    Finish(kind, now);
+  }
+}
+
+void ListRefresh::Finish(OperationKind kind, MonoTime now) {
+  Run& run = runs_[kind];
+  run.active = false;
+  run.completed_once = true;
+  // Runs start one interval apart, counted from the start of this one: counted from its end, a
+  // run of many pages (20 pages at 50 calls/min take 25 s) stretched the cycle to interval + run
+  // time, and the detection latency's p99 with it (bench/b1.py: 70 s at N = 1,000 for a 30 s
+  // interval). A run longer than the interval is followed at once, within the list budget.
+  run.next_due = std::max(
+      run.next_due, std::max(now, run.started + state_.schedule.Jittered(state_.options.interval)));
+  for (auto& [key, op] : state_.ops) {
+    if (key.kind != kind || !state_.Wanted(op) || op.in_flight || run.seen.count(key.id) > 0) {
+      continue;
+    }
+    const bool was_in_flight =
+        op.seen_in_list || (!op.status.empty() && !IsTerminalStatus(op.status));
+    op.seen_in_list = false;
+    // It left the in-flight list: one GET fetches its terminal snapshot.
+    const auto due = state_.schedule.DueOf(key);
+    if (was_in_flight && (!due || *due > now)) state_.schedule.Set(key, now);
+  }
+}
+
+}  // namespace adu::engine
