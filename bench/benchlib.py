@@ -91,9 +91,12 @@ def transport():
     return os.environ.get("BENCH_TRANSPORT", "")
 
 
-def write_config(path, endpoint, database, ids, poll, instance="bench", http_transport=None):
+def write_config(path, endpoint, database, ids, poll, instance="bench", http_transport=None,
+                 metrics_listen=None):
     lines = [f"endpoint: {endpoint}", f"instance_id: {instance}", "auth:", "  method: none",
              f"database: {database}", "log_level: warn"]
+    if metrics_listen:
+        lines += ["metrics:", f"  listen: {metrics_listen}"]
     http_transport = http_transport or transport()
     if http_transport:
         lines += ["http:", f"  transport: {http_transport}"]

@@ -191,6 +191,12 @@ def main():
             L.append(f"| {label} | adu-opwatch, `{t}` | {d['cpu_us_per_poll']:.1f} | "
                      f"{d['polls_per_s']:,.0f} | {d['cpu_us_per_poll'] / lc:.2f} | "
                      f"{d['cpu_us_per_poll'] / py:.2f} | {d['peak_rss_kb'] / 1024:.1f} |")
+            m = c["daemon"].get(f"{t}+metrics")
+            if m:
+                L.append(f"| {label} | adu-opwatch, `{t}`, metrics endpoint scraped every "
+                         f"{m['scrape_interval_s']:.0f} s | {m['cpu_us_per_poll']:.1f} | "
+                         f"{m['polls_per_s']:,.0f} | {m['cpu_us_per_poll'] / lc:.2f} | "
+                         f"{m['cpu_us_per_poll'] / py:.2f} | {m['peak_rss_kb'] / 1024:.1f} |")
         L.append(f"| {label} | libcurl loop | {lc:.1f} | | | | |")
         L.append(f"| {label} | Python loop | {py:.1f} | | | | |")
     L.append("")
@@ -232,6 +238,16 @@ def main():
                  f"{verdict(peak < 50 * 1024)} |")
         L.append(f"| B2 `{t}`: idle wakeups <= 1 per second | {i['wakeups_per_s']:.2f}/s | "
                  f"{verdict(i['wakeups_per_s'] <= 1.0)} |")
+        m = cases["unchanged"]["daemon"].get(f"{t}+metrics")
+        if m:
+            base = cases["unchanged"]["daemon"][t]
+            ok = (m["cpu_us_per_poll"] <= 1.1 * base["cpu_us_per_poll"]
+                  and m["peak_rss_kb"] <= base["peak_rss_kb"] + 2048)
+            L.append(f"| B2 `{t}` (goal): metrics endpoint on, scraped every "
+                     f"{m['scrape_interval_s']:.0f} s: CPU per poll within 10 % and peak RSS within "
+                     f"2 MB (unchanged) | {m['cpu_us_per_poll']:.1f} vs "
+                     f"{base['cpu_us_per_poll']:.1f} us, {m['peak_rss_kb'] / 1024:.1f} vs "
+                     f"{base['peak_rss_kb'] / 1024:.1f} MB, {m['scrapes']} scrapes | {verdict(ok)} |")
         for name in ("unchanged", "changing"):
             c = cases[name]
             d = c["daemon"][t]["cpu_us_per_poll"]

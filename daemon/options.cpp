@@ -39,6 +39,11 @@ std::vector<WatchItem> WatchItemsFrom(const config::Config& c) {
   return items;
 }
 
+void PublishBudgets(const config::Config& c, Figures& figures) {
+  figures.SetBudget(RequestCall::kGet, c.poll.requests_per_minute);
+  figures.SetBudget(RequestCall::kList, c.poll.list_requests_per_minute);
+}
+
 spdlog::level::level_enum LogLevelOf(const std::string& name) {
   if (name == "warn") return spdlog::level::warn;
   return spdlog::level::from_str(name);

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "database_dir.h"
 #include "instance.h"
+#include "metrics_runner.h"
 #include "options.h"
 #include "reload.h"
 #include "signals.h"
@@ -57,6 +58,7 @@ class Daemon {
   std::shared_ptr<spdlog::logger> log_;
   systemd::Notifier notifier_;
   Adapters adapters_;
+  std::unique_ptr<MetricsRunner> metrics_;  // reads adapters_.figures: declared after, gone first
   WatchFileMonitor watch_file_;
 };
 
@@ -67,6 +69,9 @@ Status Daemon::Start() {
   auto wired = Wire(config_, log_);
   if (!wired) return wired.status();
   adapters_ = std::move(*wired);
+  metrics_ = std::make_unique<MetricsRunner>(*adapters_.figures, log_);
+  // A port in use, a directory missing: a configuration error (kConfig, exit 78).
+  if (Status st = metrics_->Start(config_.metrics); !st.ok()) return st;
   // Read here, on this thread, before the writer thread owns the connection.
   auto records = adapters_.store->LoadOperations();
   if (!records.ok()) return records.status();
@@ -123,6 +128,7 @@ void Daemon::Shutdown() {
   notifier_.Stopping();
   // Cancelled requests have drained in Engine::Run; what remains is the database.
   adapters_.writer->Stop(cl_.once ? Duration(30s) : Duration(500ms));
+  metrics_->Stop();  // the textfile's last write holds the final figures
   adapters_.service.reset();
   adapters_.http.reset();
   if (adapters_.writer->Pending() > 0) {
@@ -147,6 +153,9 @@ void Daemon::Reload() {
     log_->warn("reload: {} changed; restart adu-opwatch to apply it (still using the old value)",
                key);
   }
+  // What cannot be applied (a port in use) keeps its running value, logged by the runner.
+  plan.applied.metrics = metrics_->Apply(plan.applied.metrics);
+  PublishBudgets(plan.applied, *adapters_.figures);
   config_ = std::move(plan.applied);
   if (plan.log_level_changed) ApplyLogLevel();
   Engine* engine = adapters_.engine.get();

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "adu/client/counting_http_client.h"
 #include "adu/client/cpprest_http_client.h"
 #ifdef ADU_HAVE_CURL
 #include "adu/client/curl_http_client.h"
@@ -49,13 +50,14 @@ Result<std::unique_ptr<client::HttpClient>> MakeTransport(const config::Config& 
 }
 
 client::ClientOptions ClientOptionsFrom(const config::Config& config,
-                                        std::shared_ptr<spdlog::logger> logger) {
+                                        std::shared_ptr<spdlog::logger> logger, Figures& figures) {
   client::ClientOptions co;
   co.endpoint = config.endpoint;
   co.instance_id = config.instance_id;
   co.api_version = config.api_version;
   co.request_timeout = config.poll.request_timeout;
   co.logger = logger;
+  co.figures = &figures;
   return co;
 }
 
@@ -63,20 +65,26 @@ client::ClientOptions ClientOptionsFrom(const config::Config& config,
 
 Result<Adapters> Wire(const config::Config& config, std::shared_ptr<spdlog::logger> log) {
   Adapters a;
+  a.figures = std::make_unique<Figures>();
+  PublishBudgets(config, *a.figures);
   auto store = OpenStore(config);
   if (!store) return store.status();
   a.store = std::move(*store);
   auto http = MakeTransport(config);
   if (!http) return http.status();
   a.http = std::move(*http);
-  auto tokens = MakeTokenProvider(config, *a.http, log);
+  a.token_http =
+      std::make_unique<client::CountingHttpClient>(*a.http, *a.figures, RequestCall::kToken);
+  auto tokens = MakeTokenProvider(config, *a.token_http, log);
   if (!tokens) return tokens.status();
   a.tokens = std::move(*tokens);
-  a.service = std::make_unique<client::DeviceUpdateClient>(ClientOptionsFrom(config, log), *a.http,
-                                                           *a.tokens);
+  a.service = std::make_unique<client::DeviceUpdateClient>(
+      ClientOptionsFrom(config, log, *a.figures), *a.http, *a.tokens);
   a.writer = std::make_unique<StoreWriter>(*a.store, SystemClock(), log);
+  a.writer->PublishFiguresTo(*a.figures);
   a.engine = std::make_unique<Engine>(EngineOptionsFrom(config), *a.service, *a.writer,
                                       SystemClock(), log, std::random_device{}());
+  a.engine->PublishFiguresTo(*a.figures);
   return a;
 }
 

@@ -10,6 +10,7 @@
 #include "adu/client/http_client.h"
 #include "adu/config/config.h"
 #include "adu/core/engine.h"
+#include "adu/core/metrics.h"
 #include "adu/core/store_writer.h"
 #include "adu/core/token_provider.h"
 #include "adu/storage/sqlite_store.h"
@@ -23,8 +24,10 @@ namespace adu::daemon {
 // Everything `run` drives, in construction order (each refers only to those above it; members
 // are destroyed bottom-up, so the engine goes first and the store last).
 struct Adapters {
+  std::unique_ptr<Figures> figures;  // first in, last out: everything below publishes into it
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<client::HttpClient> http;
+  std::unique_ptr<client::HttpClient> token_http;  // `http`, counting answers as call "token"
   std::unique_ptr<TokenProvider> tokens;
   std::unique_ptr<client::DeviceUpdateClient> service;
   std::unique_ptr<StoreWriter> writer;

@@ -4,8 +4,8 @@ ADU_PACKAGES=(
   build-essential cmake pkg-config
   libcpprest-dev libssl-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libsqlite3-dev libgtest-dev libgmock-dev libsystemd-dev libcurl4-openssl-dev
-  libsimdjson-dev libbenchmark-dev
-  python3 sqlite3 systemd
+  libsimdjson-dev libbenchmark-dev prometheus-cpp-dev
+  python3 sqlite3 systemd prometheus
 )
 
 adu_install_deps() {

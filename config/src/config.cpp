@@ -32,7 +32,7 @@ constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info"
 constexpr std::array<std::string_view, 2> kKindNames = {"device", "update"};
 
 // Every key of the schema, for "did you mean" hints about a key written at the wrong level.
-constexpr std::array<std::string_view, 29> kAllPaths = {
+constexpr std::array<std::string_view, 32> kAllPaths = {
     "endpoint",
     "instance_id",
     "api_version",
@@ -58,6 +58,9 @@ constexpr std::array<std::string_view, 29> kAllPaths = {
     "storage.max_errors_per_operation",
     "http",
     "http.transport",
+    "metrics",
+    "metrics.listen",
+    "metrics.textfile",
     "database",
     "log_level",
     "watch",
@@ -331,11 +334,43 @@ void ReadHttp(const MapReader& top, Diagnostics& diag, HttpConfig& http) {
   if (auto i = h.Choice("transport", kHttpTransportNames)) http.transport = HttpTransport(*i);
 }
 
+// "file:line:col" of a key's value, for errors the daemon finds when it applies the setting.
+std::string PositionOf(const Diagnostics& diag, const YAML::Mark& mark) {
+  return diag.file() + ":" + std::to_string(mark.line < 0 ? 1 : mark.line + 1) + ":" +
+         std::to_string(mark.column < 0 ? 1 : mark.column + 1);
+}
+
+void ReadMetrics(const MapReader& top, Diagnostics& diag, const std::filesystem::path& base_dir,
+                 MetricsConfig& metrics) {
+  MapReader m(diag, top.Get("metrics"), top.MarkOf("metrics"), "metrics", {"listen", "textfile"});
+  if (auto v = m.String("listen")) {
+    if (auto listen = ParseListenAddress(*v)) {
+      metrics.listen = *listen;
+      metrics.listen_origin = PositionOf(diag, m.MarkOf("listen"));
+    } else {
+      m.Error("listen", listen.error());
+    }
+  }
+  if (auto v = m.String("textfile")) {
+    // node_exporter's textfile collector reads only *.prom files: any other name would be
+    // written and never collected.
+    const std::string name = std::filesystem::path(*v).filename().string();
+    if (name.size() <= 5 || !name.ends_with(".prom")) {
+      m.Error("textfile", Quote(*v) +
+                              ": the file name must end in .prom (node_exporter's textfile "
+                              "collector reads only those)");
+    } else {
+      metrics.textfile = Resolve(base_dir, *v);
+      metrics.textfile_origin = PositionOf(diag, m.MarkOf("textfile"));
+    }
+  }
+}
+
 void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem::path& base_dir,
                 Config& cfg, WatchItems& watch) {
   MapReader top(diag, root, root.Mark(), "",
                 {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "http",
-                 "database", "log_level", "watch", "watch_file"});
+                 "metrics", "database", "log_level", "watch", "watch_file"});
   if (!top.valid()) return;
   if (auto v = top.String("endpoint", Need::kRequired)) {
     if (auto url = internal::NormalizeBaseUrl(*v))
@@ -361,6 +396,7 @@ void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem
   ReadPoll(top, diag, cfg.poll);
   ReadStorage(top, diag, cfg.storage);
   ReadHttp(top, diag, cfg.http);
+  ReadMetrics(top, diag, base_dir, cfg.metrics);
   if (auto v = top.String("database")) cfg.database = Resolve(base_dir, *v);
   if (auto i = top.Choice("log_level", kLogLevels)) cfg.log_level = std::string(kLogLevels[*i]);
   ReadWatchList(diag, top.Get("watch"), "watch", watch);
@@ -567,6 +603,10 @@ std::string Summary(const Config& c) {
                                       : std::string("keep everything")) +
                      ", at most " + std::to_string(c.storage.max_errors_per_operation) +
                      " errors per operation");
+  row("metrics", (c.metrics.listen ? "endpoint http://" + c.metrics.listen->ToString() + "/metrics"
+                                   : std::string("no endpoint")) +
+                     (c.metrics.textfile ? ", textfile " + *c.metrics.textfile
+                                         : std::string(", no textfile")));
   row("log level", c.log_level);
   return out.str();
 }

@@ -100,6 +100,8 @@ expected_files=(
   /usr/share/doc/adu-opwatch/configuration.md
   /usr/share/doc/adu-opwatch/database.md
   /usr/share/doc/adu-opwatch/install.md
+  /usr/share/doc/adu-opwatch/metrics.md
+  /usr/share/doc/adu-opwatch/prometheus/adu-opwatch-rules.yml
   /usr/share/man/man8/adu-opwatch.8.gz
   /usr/share/lintian/overrides/adu-opwatch
 )

@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include "adu/client/counting_http_client.h"
 #include "adu/client/operation_codec.h"
 #include "adu/client/retry_after.h"
 #include "url.h"
@@ -71,12 +72,12 @@ HttpRequest NewRequest(const Impl& impl, std::string url) {
 }
 
 // GetToken, send with the bearer, and on the first 401 invalidate that token and send once more
-// with a fresh one. `attempt` is 0 for the first send.
-void SendAuthorized(std::shared_ptr<Impl> self, HttpRequest request, int attempt,
+// with a fresh one. `attempt` is 0 for the first send. Every answer is counted under `call`.
+void SendAuthorized(std::shared_ptr<Impl> self, RequestCall call, HttpRequest request, int attempt,
                     AuthedCallback done) {
   const uint64_t epoch = self->cancel_epoch.load();
   Impl& impl = *self;
-  impl.tokens.GetToken([self = std::move(self), request = std::move(request), attempt, epoch,
+  impl.tokens.GetToken([self = std::move(self), call, request = std::move(request), attempt, epoch,
                         done = std::move(done)](Result<std::optional<std::string>> token) {
     if (!token) {
       done(Status::Error("no token: " + token.error()));
@@ -90,8 +91,9 @@ void SendAuthorized(std::shared_ptr<Impl> self, HttpRequest request, int attempt
     std::optional<std::string> used = *token;
     if (used) sent.headers.emplace_back("Authorization", "Bearer " + *used);
     Impl& impl = *self;
-    impl.http.Send(std::move(sent), [self, request, attempt, epoch, used = std::move(used),
+    impl.http.Send(std::move(sent), [self, call, request, attempt, epoch, used = std::move(used),
                                      done](HttpResult result) {
+      if (self->options.figures != nullptr) CountAnswer(*self->options.figures, call, result);
       const auto* resp = std::get_if<HttpResponse>(&result);
       if (resp != nullptr && resp->status == 401 && attempt == 0 && used) {
         if (self->cancel_epoch.load() != epoch) {  // shutting down: no refresh
@@ -99,7 +101,7 @@ void SendAuthorized(std::shared_ptr<Impl> self, HttpRequest request, int attempt
           return;
         }
         self->tokens.Invalidate(*used);
-        SendAuthorized(self, request, attempt + 1, done);
+        SendAuthorized(self, call, request, attempt + 1, done);
         return;
       }
       done(std::move(result));
@@ -337,7 +339,7 @@ void DeviceUpdateClient::Fetch(const OperationKey& key, const std::string& if_no
                                FetchCallback done) {
   HttpRequest request = NewRequest(*impl_, OperationUrl(key));
   if (!if_none_match.empty()) request.headers.emplace_back("If-None-Match", if_none_match);
-  SendAuthorized(impl_, std::move(request), 0,
+  SendAuthorized(impl_, RequestCall::kGet, std::move(request), 0,
                  [impl = impl_, key, done = std::move(done)](Result<HttpResult> answer) {
                    done(MapFetch(*impl, key, std::move(answer)));
                  });
@@ -358,7 +360,7 @@ void DeviceUpdateClient::ListInFlight(OperationKind kind, const std::optional<st
     }
     url = std::move(resolved).value();
   }
-  SendAuthorized(impl_, NewRequest(*impl_, std::move(url)), 0,
+  SendAuthorized(impl_, RequestCall::kList, NewRequest(*impl_, std::move(url)), 0,
                  [impl = impl_, kind, done = std::move(done)](Result<HttpResult> answer) {
                    done(MapList(*impl, kind, std::move(answer)));
                  });

@@ -122,6 +122,7 @@ void Engine::Impl::Dispatch(MonoTime now) {
     if (ready.empty()) return;
     for (Op* op : ready) {
       if (!get_budget_.TryAcquire(now)) return;
+      if (state_.figures != nullptr) state_.figures->CountBudgetUse(RequestCall::kGet, now);
       StartFetch(*op);
     }
   }
@@ -180,6 +181,7 @@ void Engine::Impl::Run(bool once, Duration drain) {
                 handoff_.held());
   }
   PublishStats(clock_.Now());
+  PublishOperationCounts();  // the final figures, whatever PublishStats' once-a-second pace
 }
 
 void Engine::Impl::Drain(Duration drain) {
@@ -322,6 +324,7 @@ void Engine::Impl::PublishStats(MonoTime now) {
     s = CountStates();
     s.list_mode = lists_.mode();
     s.database_unavailable_since = writer_.UnavailableSince();
+    PublishOperationCounts();
   }
   std::lock_guard lock(mu_);
   last_progress_ = now;
@@ -332,6 +335,23 @@ void Engine::Impl::PublishStats(MonoTime now) {
   stats_.errors_last_hour = state_.error_times.size();
   stats_.polls_paused = paused_;
   stats_.polls_paused_since = handoff_.paused_since();
+}
+
+void Engine::Impl::PublishOperationCounts() {
+  if (state_.figures == nullptr) return;
+  // A handful of groups: a linear search beats building map keys for each of 10,000 operations.
+  std::vector<OperationCount> counts;
+  for (const auto& [key, op] : state_.ops) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const OperationCount& c) {
+      return c.kind == key.kind && c.state == op.state && c.status == op.status;
+    });
+    if (it == counts.end()) {
+      counts.push_back({key.kind, op.state, op.status, 1});
+    } else {
+      ++it->count;
+    }
+  }
+  state_.figures->SetOperations(std::move(counts));
 }
 
 EngineStats Engine::Impl::Stats() const {
@@ -363,6 +383,7 @@ void Engine::UpdateWatchList(const std::vector<WatchItem>& watch) { impl_->Updat
 void Engine::UpdateOptions(const EngineOptions& options) { impl_->UpdateOptions(options); }
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 MonoTime Engine::LastProgress() const { return impl_->LastProgress(); }
+void Engine::PublishFiguresTo(Figures& figures) { impl_->PublishFiguresTo(figures); }
 
 size_t Engine::RequestsInFlightForTest() const { return impl_->state().in_flight; }
 std::optional<MonoTime> Engine::NextDueForTest(const OperationKey& key) const {

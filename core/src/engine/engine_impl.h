@@ -30,6 +30,7 @@ class Engine::Impl {
   void UpdateOptions(const EngineOptions& options);
   EngineStats Stats() const;
   MonoTime LastProgress() const;
+  void PublishFiguresTo(Figures& figures) { state_.figures = &figures; }
 
   const engine::EngineState& state() const { return state_; }
 
@@ -44,6 +45,7 @@ class Engine::Impl {
   size_t RemoveUnwatched(const std::vector<WatchItem>& watch);
   void PublishStats(MonoTime now);
   EngineStats CountStates() const;
+  void PublishOperationCounts();
 
   OperationService& service_;
   StoreWriter& writer_;

@@ -9,6 +9,7 @@
 
 #include "adu/core/domain.h"
 #include "adu/core/engine.h"
+#include "adu/core/metrics.h"
 #include "schedule/schedule.h"
 
 namespace adu::engine {
@@ -48,7 +49,8 @@ struct EngineState {
   std::optional<MonoTime> last_poll;
   bool once = false;
   bool stopping = false;
-  bool demand_dirty = true;  // the list refresh recomputes whether it is wanted
+  bool demand_dirty = true;    // the list refresh recomputes whether it is wanted
+  Figures* figures = nullptr;  // where the parts publish (Engine::PublishFiguresTo); may be null
 };
 
 }  // namespace adu::engine

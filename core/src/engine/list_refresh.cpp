@@ -101,6 +101,7 @@ void ListRefresh::MaybeStart(OperationKind kind, MonoTime now) {
   }
   if (state_.in_flight >= static_cast<size_t>(state_.options.max_concurrency)) return;
   if (!budget_.TryAcquire(now)) return;
+  if (state_.figures != nullptr) state_.figures->CountBudgetUse(RequestCall::kList, now);
   run.page_in_flight = true;
   ++state_.in_flight;
   service_.ListInFlight(kind, run.next_page, [this, kind](ListOutcome outcome) {
@@ -154,6 +155,7 @@ void ListRefresh::OnPage(OperationKind kind, ListOutcome outcome) {
     return;
   }
   run.failures = 0;
+  if (state_.figures != nullptr) state_.figures->SetLastSuccessfulPoll(wall);
   for (const auto& item : page->items) {
     run.seen.insert(item.operation.operation_id);
     ApplyItem(kind, item, now, wall);

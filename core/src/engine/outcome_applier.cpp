@@ -77,6 +77,7 @@ void OutcomeApplier::ApplyFetch(Op& op, FetchOutcome outcome, MonoTime now, Wall
     }
     ClearFailureStreak(op);
     if (op.state == OperationState::kNotFound) op.state = OperationState::kActive;
+    if (state_.figures != nullptr) state_.figures->SetLastSuccessfulPoll(wall);
     delay = state_.schedule.AfterAnswer(op.interval);
   }
   delay = std::max(delay, state_.schedule.RetryAfter(outcome.retry_after));
@@ -110,9 +111,22 @@ void OutcomeApplier::ApplyChanged(Op& op, Changed& changed, WallTime wall) {
   s.key = op.key;
   s.observed_at = wall;
   LogTransition(op, changed);
+  PublishSnapshot(op, s);
   op.status = s.status;
   op.etag = s.etag;
   op.state = IsTerminalStatus(s.status) ? OperationState::kTerminal : OperationState::kActive;
+}
+
+void OutcomeApplier::PublishSnapshot(const Op& op, const Snapshot& s) const {
+  if (state_.figures == nullptr) return;
+  // The first status and every change: exactly the rows of the transitions view.
+  if (op.status.empty() || op.status != s.status)
+    state_.figures->CountTransition(op.key.kind, s.status);
+  // observed_at - lastActionDateTime: how long the change took to reach the database.
+  if (auto last_action = ParseTimestamp(s.last_action_at)) {
+    state_.figures->ObserveDetectionDelay(
+        std::chrono::duration_cast<Duration>(s.observed_at - *last_action));
+  }
 }
 
 void OutcomeApplier::LogTransition(const Op& op, const Changed& changed) const {
@@ -147,6 +161,7 @@ void OutcomeApplier::ApplyFailure(Op& op, Failed& failed, MonoTime now, WallTime
   e.key = op.key;
   e.at = wall;
   state_.error_times.push_back(now);
+  if (state_.figures != nullptr) state_.figures->CountPollError(e.category);
   const std::string signature = std::string(CategoryName(e.category)) + "|" +
                                 std::to_string(e.http_status.value_or(0)) + "|" + e.code;
   LogFields fields = FieldsFor(op.key);

@@ -29,6 +29,8 @@ class OutcomeApplier {
  private:
   void ApplyChanged(Op& op, Changed& changed, WallTime wall);
   void LogTransition(const Op& op, const Changed& changed) const;
+  // The snapshot's figures (a transition, its detection delay), before `op` takes its status.
+  void PublishSnapshot(const Op& op, const Snapshot& s) const;
   void ApplyFailure(Op& op, Failed& failed, MonoTime now, WallTime wall);
   void ClearFailureStreak(Op& op);
   void TraceAnswer(const Op& op, const FetchOutcome& outcome) const;

@@ -26,6 +26,7 @@ class StoreWriter::Impl {
   std::vector<PollRecord> Enqueue(std::vector<PollRecord> records);
   void SetWatchList(std::vector<OperationKey> watched);
   bool Pump();
+  void PublishFiguresTo(Figures& figures);
   size_t Pending() const;
   size_t QueuedResults() const;
   bool Full() const;
@@ -48,6 +49,7 @@ class StoreWriter::Impl {
   bool MergeUnchangedLocked(const PollRecord& record);
   void PushLocked(std::variant<PollRecord, WatchUpdate> item);
   void MaintainIfDue(std::unique_lock<std::mutex>& lock, MonoTime& next_maintain);
+  void PublishLocked();
 
   Store& store_;
   Clock& clock_;
@@ -67,6 +69,7 @@ class StoreWriter::Impl {
   std::optional<WallTime> unavailable_since_;
   size_t in_write_ = 0;  // items at the queue's front that a Write has in hand
   MonoTime stop_deadline_{};
+  Figures* figures_ = nullptr;
   std::thread thread_;
 };
 
@@ -133,9 +136,20 @@ std::vector<PollRecord> StoreWriter::Impl::Enqueue(std::vector<PollRecord> recor
     refused.assign(std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(i)),
                    std::make_move_iterator(records.end()));
     wake = wake || queue_.size() >= options_.max_batch;
+    PublishLocked();
   }
   if (wake) cv_.notify_all();
   return refused;
+}
+
+void StoreWriter::Impl::PublishFiguresTo(Figures& figures) {
+  std::lock_guard lock(mu_);
+  figures_ = &figures;
+  PublishLocked();
+}
+
+void StoreWriter::Impl::PublishLocked() {
+  if (figures_ != nullptr) figures_->SetStoreQueue(results_, !healthy_);
 }
 
 void StoreWriter::Impl::SetWatchList(std::vector<OperationKey> watched) {
@@ -215,6 +229,7 @@ void StoreWriter::Impl::OnWritten(const Status& status, size_t taken, size_t res
     healthy_ = true;
     unavailable_since_.reset();
     failures_ = 0;
+    PublishLocked();
     return;
   }
   ++failures_;
@@ -224,6 +239,7 @@ void StoreWriter::Impl::OnWritten(const Status& status, size_t taken, size_t res
   }
   if (healthy_) unavailable_since_ = clock_.WallNow();
   healthy_ = false;
+  PublishLocked();
 }
 
 bool StoreWriter::Impl::WriteQueued(std::unique_lock<std::mutex>& lock) {
@@ -289,6 +305,7 @@ void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {
   impl_->SetWatchList(std::move(watched));
 }
 bool StoreWriter::Pump() { return impl_->Pump(); }
+void StoreWriter::PublishFiguresTo(Figures& figures) { impl_->PublishFiguresTo(figures); }
 size_t StoreWriter::Pending() const { return impl_->Pending(); }
 size_t StoreWriter::QueuedResults() const { return impl_->QueuedResults(); }
 bool StoreWriter::Full() const { return impl_->Full(); }

@@ -82,6 +82,26 @@ struct StorageConfig {
   bool operator==(const StorageConfig&) const = default;
 };
 
+// metrics.listen: where the Prometheus endpoint listens. `host` is an IP address as written
+// (IPv6 without brackets); "localhost" is read as 127.0.0.1. Port 0 picks a free port (logged).
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+  std::string ToString() const;  // "127.0.0.1:9469", "[::1]:9469"
+  bool operator==(const ListenAddress&) const = default;
+};
+
+// `metrics:` (docs/metrics.md). Both are off when absent. The origins say where each was written
+// (`file:line:col`), for errors found only when the daemon applies them (a port in use, a
+// directory that is not writable).
+struct MetricsConfig {
+  std::optional<ListenAddress> listen;
+  std::optional<std::string> textfile;  // resolved against the config file's directory; *.prom
+  std::string listen_origin;
+  std::string textfile_origin;
+  bool operator==(const MetricsConfig&) const = default;
+};
+
 struct WatchEntry {
   OperationKey key;
   std::optional<Duration> interval;  // per-operation override of poll.interval
@@ -99,6 +119,7 @@ struct Config {
   PollConfig poll;
   StorageConfig storage;
   HttpConfig http;
+  MetricsConfig metrics;
   std::string database = "/var/lib/adu-opwatch/operations.db";
   std::string log_level = "info";         // trace | debug | info | warn | error
   std::optional<std::string> watch_file;  // resolved against the config file's directory
@@ -128,6 +149,10 @@ Result<std::vector<WatchEntry>> MergeWatchLists(std::vector<WatchEntry> a,
 
 // check-config's one-screen summary. Never prints a secret (and never reads the secret file).
 std::string Summary(const Config& config);
+
+// `HOST:PORT` for metrics.listen: HOST an IPv4 address, `[IPv6]` or `localhost`; PORT 0..65535.
+// The error describes what is wrong with `text` without a key path.
+Result<ListenAddress> ParseListenAddress(std::string_view text);
 
 // 127.0.0.0/8, ::1 (with or without brackets, any spelling), localhost (any case).
 bool IsLoopbackHost(std::string_view host);

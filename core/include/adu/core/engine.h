@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "adu/core/clock.h"
+#include "adu/core/metrics.h"
 #include "adu/core/operation_service.h"
 #include "adu/core/store.h"
 #include "adu/core/store_writer.h"
@@ -99,6 +100,11 @@ class Engine {
   // Engine thread only (use Post() from elsewhere).
   void UpdateWatchList(const std::vector<WatchItem>& watch);
   void UpdateOptions(const EngineOptions& options);
+
+  // Where the engine publishes its figures (budget use, successful polls, transitions,
+  // detection delays, poll errors, operation counts). Call before Start(); `figures` must
+  // outlive the engine. Without it nothing is published.
+  void PublishFiguresTo(Figures& figures);
 
   EngineStats Stats() const;
   // When the engine thread last completed a Step(): the watchdog's proof of life.

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "adu/core/clock.h"
+#include "adu/core/metrics.h"
 #include "adu/core/store.h"
 
 namespace spdlog {
@@ -56,6 +57,10 @@ class StoreWriter {
   // One writer step on the caller's thread: writes everything queued once (tests, --once).
   // Returns false if a write failed (the records stay queued).
   bool Pump();
+
+  // Where the queue length (queued results) and health are published. Call before Start();
+  // `figures` must outlive the writer.
+  void PublishFiguresTo(Figures& figures);
 
   size_t Pending() const;        // queued items: results and watch-list updates
   size_t QueuedResults() const;  // queued results; never more than max_queued

@@ -30,6 +30,7 @@
 
 #include "adu/client/http_client.h"
 #include "adu/core/clock.h"
+#include "adu/core/metrics.h"
 #include "adu/core/operation_service.h"
 #include "adu/core/token_provider.h"
 
@@ -50,6 +51,8 @@ struct ClientOptions {
   const Clock* clock = nullptr;
   // Where the client logs; nullptr: spdlog's default logger (tests and tools without a logger).
   std::shared_ptr<spdlog::logger> logger = nullptr;
+  // Where every answer is counted (call get or list, by code); nullptr: not counted.
+  Figures* figures = nullptr;
 };
 
 class DeviceUpdateClient final : public OperationService {
