@@ -91,8 +91,7 @@ class Pipeline {
     engine_options.jitter = 0;
     engine_options.stop_on_terminal = false;  // so a second GET shows the If-None-Match
     engine_options.use_list = list_mode;
-    engine_ =
-        std::make_unique<Engine>(engine_options, *client_, *writer_, clock_, logger_, 1);
+    engine_ = std::make_unique<Engine>(engine_options, *client_, *writer_, clock_, logger_, 1);
   }
   ~Pipeline() {
     engine_.reset();
