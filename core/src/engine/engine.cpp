@@ -341,7 +341,10 @@ void Engine::Impl::PublishOperationCounts() {
   if (state_.figures == nullptr) return;
   // A handful of groups: a linear search beats building map keys for each of 10,000 operations.
   std::vector<OperationCount> counts;
-  for (const auto& [key, op] : state_.ops) {
+  for (const auto& entry : state_.ops) {
+    // Named members, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+    const OperationKey& key = entry.first;
+    const auto& op = entry.second;
     auto it = std::find_if(counts.begin(), counts.end(), [&](const OperationCount& c) {
       return c.kind == key.kind && c.state == op.state && c.status == op.status;
     });
