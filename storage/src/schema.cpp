@@ -164,6 +164,14 @@ Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path) {
 }
 
 Status Migrate(sqlite3* db, const std::string& path, int batch_rows) {
+  return MigrateUpTo(db, path, batch_rows, LatestSchemaVersion());
+}
+
+Status MigrateToVersionForTest(sqlite3* db, const std::string& path, int version) {
+  return MigrateUpTo(db, path, kDefaultMigrationBatchRows, version);
+}
+
+Status MigrateUpTo(sqlite3* db, const std::string& path, int batch_rows, int target) {
   for (;;) {
     // The version is re-read inside the write transaction: another process may have migrated
     // the file between our read and our lock.
@@ -175,7 +183,7 @@ Status Migrate(sqlite3* db, const std::string& path, int batch_rows) {
     if (!version) return RollBack(db, version.error());
     const int v = *version;
     if (Status st = CheckOursToMigrate(db, path, v); !st.ok()) return RollBack(db, st.message());
-    if (v == LatestSchemaVersion()) {
+    if (v >= target) {
       Exec(db, "COMMIT");  // nothing was written: a read-only end of the transaction
       return Status::Ok();
     }

@@ -21,6 +21,13 @@ constexpr int kDefaultMigrationBatchRows = 10000;
 // schema. `path` is only used in messages.
 Status Migrate(sqlite3* db, const std::string& path, int batch_rows = kDefaultMigrationBatchRows);
 
+// Migrate() that stops at `version` (at most LatestSchemaVersion()): how a migration test builds a
+// database at the version before its own step, whatever steps come before.
+Status MigrateToVersionForTest(sqlite3* db, const std::string& path, int version);
+
+// Migrate()'s loop: steps until user_version reaches `target`.
+Status MigrateUpTo(sqlite3* db, const std::string& path, int batch_rows, int target);
+
 // Version 3 (migrate_v3.cpp): adds snapshots.previous_status and status_changed,
 // operations.latest_snapshot_id and the transitions index, backfills them in batches of
 // `batch_rows` (each its own transaction; a killed process resumes where it stopped), then

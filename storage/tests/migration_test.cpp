@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "adu/storage/sqlite_store.h"
+#include "schema.h"
 #include "test_util.h"
 
 namespace adu::storage {
@@ -117,6 +118,19 @@ TEST(MigrationTest, MigratesAVersion1DatabaseKeepingItsData) {
           .ok());
   EXPECT_EQ(db.Int("SELECT count(*) FROM snapshots"), 2);
   EXPECT_EQ(db.Int("SELECT not_modified FROM operations"), 3);
+}
+
+TEST(MigrationTest, EachStepStopsAtItsVersionAndTheRestFollowOnOpen) {
+  TempDir dir;
+  for (int v = 1; v <= internal::LatestSchemaVersion(); ++v) {
+    const std::string path = dir.File("v" + std::to_string(v) + ".db");
+    CreateDatabaseAtVersion(path, v);
+    auto store = SqliteStore::Open(path, {});
+    ASSERT_TRUE(store.ok()) << "from version " << v << ": " << store.error();
+    store->reset();
+    RawDb db(path, /*read_only=*/true);
+    EXPECT_EQ(db.Int("PRAGMA user_version"), internal::LatestSchemaVersion()) << "from " << v;
+  }
 }
 
 TEST(MigrationTest, AnEmptyFileIsInitialised) {

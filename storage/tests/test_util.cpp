@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "adu/core/time_format.h"
+#include "schema.h"
 
 namespace adu::storage::testing {
 
@@ -200,6 +201,14 @@ void CreateVersion2Database(const std::string& path) {
   RawDb db(path);
   ASSERT_EQ(db.Exec("PRAGMA journal_mode = WAL"), SQLITE_OK);
   ASSERT_EQ(db.Exec(kVersion2Schema), SQLITE_OK) << sqlite3_errmsg(db.get());
+}
+
+void CreateDatabaseAtVersion(const std::string& path, int version) {
+  RawDb db(path);
+  ASSERT_EQ(db.Exec("PRAGMA journal_mode = WAL"), SQLITE_OK);
+  Status st = internal::MigrateToVersionForTest(db.get(), path, version);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(db.Int("PRAGMA user_version"), version);
 }
 
 const char* const kWindowTransitionsQuery = R"sql(

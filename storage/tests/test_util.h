@@ -59,6 +59,10 @@ std::string ReadFileBytes(const std::string& path);
 // indexes; user_version 2), from a verbatim copy of that schema rather than today's code.
 void CreateVersion2Database(const std::string& path);
 
+// Creates a database at schema `version` by running this build's own migration steps up to it
+// (and no further): the starting point of the test of step `version + 1`, whatever came before.
+void CreateDatabaseAtVersion(const std::string& path, int version);
+
 // The transitions view's definition up to version 2 (a window over every snapshot), as a query:
 // what the view must keep returning whatever computes it now. Ordered by snapshot_id.
 extern const char* const kWindowTransitionsQuery;
