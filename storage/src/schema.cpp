@@ -77,6 +77,37 @@ CREATE INDEX poll_errors_by_time ON poll_errors (at);
 CREATE INDEX operations_by_state ON operations (state);
 )sql";
 
+// Version 4: where each watched operation came from (discovery): `config`, `watch_file` or
+// `discovered`. Rows of older databases all came from the watch list; the daemon rewrites the
+// column for every operation it watches when it starts, so `config` is only a starting value.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE operations ADD COLUMN origin TEXT NOT NULL DEFAULT 'config'
+  CHECK (origin IN ('config', 'watch_file', 'discovered'));
+)sql";
+
+// Version 5: the notification outbox. One row per (stored transition, matching target), written
+// in the snapshot's own transaction; event_id is "<instance_id>:<snapshot_id>", stable across
+// retries and restarts. The partial index is the delivery worker's "what is due" lookup.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE notifications (
+  id              INTEGER PRIMARY KEY,
+  event_id        TEXT NOT NULL,
+  target          TEXT NOT NULL,
+  snapshot_id     INTEGER NOT NULL REFERENCES snapshots (id),
+  state           TEXT NOT NULL DEFAULT 'pending'
+                  CHECK (state IN ('pending', 'delivered', 'abandoned')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  created_at      TEXT NOT NULL,
+  next_attempt_at TEXT NOT NULL,
+  last_error      TEXT,
+  delivered_at    TEXT,
+  UNIQUE (event_id, target)
+);
+CREATE INDEX notifications_due ON notifications (target, next_attempt_at, id)
+  WHERE state = 'pending';
+CREATE INDEX notifications_by_snapshot ON notifications (snapshot_id);
+)sql";
+
 // One step from user_version i to i + 1: either SQL run in one transaction, or a batched
 // migration that runs its own transactions (a rewrite of every row would hold the write lock for
 // seconds on a large database) and sets user_version itself, last.
@@ -89,9 +120,10 @@ struct MigrationStep {
 // one entry: existing entries never change, since databases in the field ran them.
 const std::vector<MigrationStep>& Migrations() {
   static const std::vector<MigrationStep> steps = {
-      {kSchemaV1, nullptr},
-      {kSchemaV2, nullptr},
+      {kSchemaV1, nullptr},         {kSchemaV2, nullptr},
       {nullptr, MigrateToVersion3},  // migrate_v3.cpp: transition facts stored at insert time
+      {kSchemaV4, nullptr},          // operations.origin (discovery)
+      {kSchemaV5, nullptr},          // the notifications outbox
   };
   return steps;
 }

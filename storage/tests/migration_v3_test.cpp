@@ -112,7 +112,7 @@ TEST(MigrationV3Test, AVersion2DatabaseKeepsItsTransitionsRowForRow) {
   auto store = SqliteStore::Open(path, SmallBatches(3));
   ASSERT_TRUE(store.ok()) << store.error();
   RawDb db(path);
-  EXPECT_EQ(db.Int("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.Int("PRAGMA user_version"), SqliteStore::SchemaVersion());
   EXPECT_EQ(db.Rows(kViewRows), before);
   EXPECT_EQ(db.Int("SELECT count(*) FROM snapshots WHERE status_changed IS NULL"), 0);
   ExpectLatestSnapshotIds(db);
@@ -260,8 +260,9 @@ TEST(MigrationV3CrashTest, KilledMidwayItResumesAndEndsWithTheSameTransitions) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     RawDb db(path);
     ASSERT_EQ(db.Text("PRAGMA integrity_check"), "ok") << "after run " << run;
-    if (db.Int("PRAGMA user_version") == 3) {
-      // It finished before the kill: start again from the version 2 file.
+    if (db.Int("PRAGMA user_version") >= 3) {
+      // Version 3 finished before the kill (later steps are one transaction each): start
+      // again from the version 2 file.
       EXPECT_EQ(db.Rows(kViewRows), before);
       for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
       std::filesystem::copy_file(pristine, path);
@@ -288,7 +289,7 @@ TEST(MigrationV3CrashTest, KilledMidwayItResumesAndEndsWithTheSameTransitions) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   RawDb db(path);
-  EXPECT_EQ(db.Int("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.Int("PRAGMA user_version"), SqliteStore::SchemaVersion());
   EXPECT_EQ(db.Text("PRAGMA integrity_check"), "ok");
   EXPECT_EQ(db.Rows(kViewRows), before);
   EXPECT_EQ(db.Int("SELECT count(*) FROM snapshots WHERE status_changed IS NULL"), 0);

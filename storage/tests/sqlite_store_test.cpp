@@ -38,11 +38,11 @@ TEST(SqliteStoreTest, CreatesTheContractSchema) {
   EXPECT_EQ(db.Int("PRAGMA user_version"), SqliteStore::SchemaVersion());
   EXPECT_GE(SqliteStore::SchemaVersion(), 2);
   EXPECT_EQ(db.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(
-      Columns(db, "operations"),
-      (std::vector<std::string>{"operation_id", "kind", "status", "etag", "state", "first_seen_at",
-                                "last_polled_at", "last_changed_at", "next_poll_at", "polls",
-                                "not_modified", "errors", "last_error", "latest_snapshot_id"}));
+  EXPECT_EQ(Columns(db, "operations"),
+            (std::vector<std::string>{"operation_id", "kind", "status", "etag", "state",
+                                      "first_seen_at", "last_polled_at", "last_changed_at",
+                                      "next_poll_at", "polls", "not_modified", "errors",
+                                      "last_error", "latest_snapshot_id", "origin"}));
   EXPECT_EQ(Columns(db, "snapshots"),
             (std::vector<std::string>{"id", "operation_id", "kind", "observed_at", "status", "etag",
                                       "created_at", "last_action_at", "error_code", "error_message",
@@ -50,6 +50,10 @@ TEST(SqliteStoreTest, CreatesTheContractSchema) {
   EXPECT_EQ(Columns(db, "poll_errors"),
             (std::vector<std::string>{"id", "operation_id", "kind", "at", "category", "http_status",
                                       "code", "message"}));
+  EXPECT_EQ(
+      Columns(db, "notifications"),
+      (std::vector<std::string>{"id", "event_id", "target", "snapshot_id", "state", "attempts",
+                                "created_at", "next_attempt_at", "last_error", "delivered_at"}));
   auto transitions = Columns(db, "transitions");
   ASSERT_GE(transitions.size(), 5u);
   EXPECT_EQ(std::vector<std::string>(transitions.begin(), transitions.begin() + 5),

@@ -20,6 +20,7 @@ std::optional<Enum> Lookup(const std::array<std::string_view, N>& names, std::st
 constexpr std::array<std::string_view, 2> kKindNames = {"device", "update"};
 constexpr std::array<std::string_view, 4> kStateNames = {"active", "terminal", "not_found",
                                                          "unwatched"};
+constexpr std::array<std::string_view, 3> kOriginNames = {"config", "watch_file", "discovered"};
 constexpr std::array<std::string_view, 6> kCategoryNames = {"http",  "network", "timeout",
                                                             "parse", "auth",    "throttled"};
 
@@ -33,6 +34,13 @@ std::optional<OperationKind> ParseKind(std::string_view name) {
 std::string_view StateName(OperationState state) { return kStateNames[static_cast<size_t>(state)]; }
 std::optional<OperationState> ParseState(std::string_view name) {
   return Lookup<OperationState>(kStateNames, name);
+}
+
+std::string_view OriginName(OperationOrigin origin) {
+  return kOriginNames[static_cast<size_t>(origin)];
+}
+std::optional<OperationOrigin> ParseOrigin(std::string_view name) {
+  return Lookup<OperationOrigin>(kOriginNames, name);
 }
 
 std::string_view CategoryName(ErrorCategory category) {

@@ -102,10 +102,24 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+// discover: which of the service's lists the daemon reads to find operations by itself.
+struct DiscoverConfig {
+  std::vector<OperationKind> kinds;             // empty: discovery off (the v1 behaviour)
+  Duration interval = std::chrono::minutes(1);  // in-flight lists read this often; 10s..1h
+  std::optional<Duration> resync = std::chrono::hours(1);  // unfiltered pass; nullopt = "off"
+  Duration max_age = std::chrono::hours(24 * 7);  // older operations are not taken in; 1m..7d
+  std::string origin;                             // "file:line" of the `discover` key, or ""
+
+  bool enabled() const { return !kinds.empty(); }
+  bool operator==(const DiscoverConfig&) const = default;
+};
+
 struct WatchEntry {
   OperationKey key;
   std::optional<Duration> interval;  // per-operation override of poll.interval
   std::string origin;                // "file:line" where it was declared, for messages
+  // Which list named it: the configuration's `watch` (kConfig) or the watch file (kWatchFile).
+  OperationOrigin source = OperationOrigin::kConfig;
 
   bool operator==(const WatchEntry&) const = default;
 };
@@ -124,6 +138,7 @@ struct Config {
   std::string log_level = "info";         // trace | debug | info | warn | error
   std::optional<std::string> watch_file;  // resolved against the config file's directory
   std::vector<WatchEntry> watch;          // `watch` merged with the watch file's list
+  DiscoverConfig discover;
 
   bool operator==(const Config&) const = default;
 };

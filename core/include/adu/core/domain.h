@@ -33,6 +33,12 @@ enum class OperationState { kActive, kTerminal, kNotFound, kUnwatched };
 std::string_view StateName(OperationState state);  // "active" | "terminal" | ...
 std::optional<OperationState> ParseState(std::string_view name);
 
+// How the daemon learned of an operation (the `operations.origin` column): named in the
+// configuration's watch list, in the watch file, or found in the service's lists by discovery.
+enum class OperationOrigin { kConfig, kWatchFile, kDiscovered };
+std::string_view OriginName(OperationOrigin origin);  // "config" | "watch_file" | "discovered"
+std::optional<OperationOrigin> ParseOrigin(std::string_view name);
+
 // Why a poll failed (the `poll_errors.category` column).
 enum class ErrorCategory { kHttp, kNetwork, kTimeout, kParse, kAuth, kThrottled };
 std::string_view CategoryName(ErrorCategory category);  // "http" | "network" | ...
