@@ -26,12 +26,15 @@ import benchlib as bl
 INTERVAL = 30.0  # poll.interval, uncompressed seconds
 GET_LIMIT = 510
 LIST_LIMIT = 50
-PAGE_SIZE = 50  # the emulator's default page size
+# List page sizes: 100 is what the service's recorded nextLinks ask for ($top=100), the main case;
+# 50 (the emulator's default) is kept as the pessimistic row, `auto` mode only.
+MAIN_PAGE_SIZE = 100
+PESSIMISTIC_PAGE_SIZE = 50
 CHANGE_WINDOW = 600.0
 CHANGING = 0.10
 
 
-def scenario(n, warmup, seed):
+def scenario(n, warmup, seed, page_size):
     rng = random.Random(seed)
     changing = set(rng.sample(range(n), max(1, round(n * CHANGING))))
     lines = [
@@ -40,7 +43,7 @@ def scenario(n, warmup, seed):
         # Retry-After is real seconds in the emulator: 0 keeps it from stretching compressed
         # intervals (the service's few seconds are below the 30 s interval anyway).
         "retry_after: 0",
-        f"page_size: {PAGE_SIZE}",
+        f"page_size: {page_size}",
         "operations:",
     ]
     for i in range(n):
@@ -56,15 +59,16 @@ def scenario(n, warmup, seed):
     return "\n".join(lines) + "\n", [bl.guid(seed, i) for i in range(n)]
 
 
-def run_one(workdir, n, mode, seed):
+def run_one(workdir, n, mode, seed, page_size):
     full_pass = n * 60.0 / GET_LIMIT  # uncompressed seconds for one GET per operation
     warmup = max(60.0, 1.1 * full_pass)
     tail = max(3 * INTERVAL, 1.2 * full_pass)
     end = warmup + CHANGE_WINDOW + tail
-    text, ids = scenario(n, warmup, seed)
-    emu = bl.Emulator(workdir, text, time_scale=SCALE, name=f"emu-{n}-{mode}")
-    db = os.path.join(workdir, f"b1-{n}-{mode}.db")
-    cfg = os.path.join(workdir, f"b1-{n}-{mode}.yaml")
+    text, ids = scenario(n, warmup, seed, page_size)
+    tag = f"{n}-{mode}-p{page_size}"
+    emu = bl.Emulator(workdir, text, time_scale=SCALE, name=f"emu-{tag}")
+    db = os.path.join(workdir, f"b1-{tag}.db")
+    cfg = os.path.join(workdir, f"b1-{tag}.yaml")
     bl.write_config(cfg, emu.url, db, ids, {
         "interval": f"{int(INTERVAL * 1000 / SCALE)}ms",
         "request_timeout": "10s",
@@ -75,7 +79,7 @@ def run_one(workdir, n, mode, seed):
         "use_list": mode,
     })
     daemon = bl.Daemon(workdir, cfg, env={"ADU_OPWATCH_BENCH_TIME_SCALE": str(SCALE)},
-                       name=f"daemon-{n}-{mode}")
+                       name=f"daemon-{tag}")
     try:
         def scenario_time():
             return emu.get("/_emulator/stats?operation=_none_")["scenario_time"]
@@ -113,7 +117,7 @@ def run_one(workdir, n, mode, seed):
     lists = at_end["list_calls"] - at_warm["list_calls"]
     gets = (at_end["total_requests"] - at_warm["total_requests"]) - lists
     return {
-        "n": n, "mode": mode, "changes": len(latencies), "detected": detected,
+        "n": n, "mode": mode, "page_size": page_size, "changes": len(latencies), "detected": detected,
         "undetected": undetected,
         "p50": bl.percentile(latencies, 50), "p99": bl.percentile(latencies, 99),
         "max": max(latencies) if latencies else None,
@@ -137,17 +141,20 @@ def main():
     args = ap.parse_args()
     SCALE = args.scale
     results = []
+    sizes = [int(x) for x in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="adu-b1-") as workdir:
-        for n in [int(x) for x in args.sizes.split(",")]:
-            for mode in args.modes.split(","):
-                bl.log(f"B1: N={n} use_list={mode} (x{SCALE})")
-                r = run_one(workdir, n, mode, args.seed + n)
-                bl.log(f"  -> p50 {r['p50']:.1f}s p99 {r['p99']:.1f}s max {r['max']:.1f}s "
-                       f"detected {r['detected']}/{r['changes']} gets {r['status_calls']} "
-                       f"lists {r['list_calls']} 429 {r['throttled']} load {r['loadavg']}")
-                results.append(r)
+        runs = [(n, mode, MAIN_PAGE_SIZE) for n in sizes for mode in args.modes.split(",")]
+        runs += [(n, "auto", PESSIMISTIC_PAGE_SIZE) for n in sizes]
+        for n, mode, page_size in runs:
+            bl.log(f"B1: N={n} use_list={mode} pages of {page_size} (x{SCALE})")
+            r = run_one(workdir, n, mode, args.seed + n, page_size)
+            bl.log(f"  -> p50 {r['p50']:.1f}s p99 {r['p99']:.1f}s max {r['max']:.1f}s "
+                   f"detected {r['detected']}/{r['changes']} gets {r['status_calls']} "
+                   f"lists {r['list_calls']} 429 {r['throttled']} load {r['loadavg']}")
+            results.append(r)
     out = {"scale": SCALE, "interval_s": INTERVAL, "get_limit": GET_LIMIT,
-           "list_limit": LIST_LIMIT, "page_size": PAGE_SIZE, "changing_fraction": CHANGING,
+           "list_limit": LIST_LIMIT, "page_size": MAIN_PAGE_SIZE,
+           "pessimistic_page_size": PESSIMISTIC_PAGE_SIZE, "changing_fraction": CHANGING,
            "change_window_s": CHANGE_WINDOW, "runs": results}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
