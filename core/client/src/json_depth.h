@@ -1,5 +1,5 @@
-// cpprest's recursive JSON parser has no depth limit of its own: a body nested deeply enough
-// overflows the stack. Every decoder checks the nesting first with this.
+// A recursive JSON parser overflows the stack on a body nested deeply enough, and simdjson's DOM
+// limit is far above what any answer needs: every decoder checks the nesting first with this.
 #pragma once
 
 #include <string_view>

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "adu/core/time_format.h"
-#include "json_depth.h"
+#include "json_dom.h"
 
 namespace adu::client {
 namespace dom = simdjson::dom;
@@ -19,36 +19,16 @@ namespace ondemand = simdjson::ondemand;
 
 namespace {
 
-// A body copied into simdjson's padded buffer and parsed (validated) into a DOM. `root` points
-// into the thread's parser: valid until the next Parse on this thread.
-struct Parsed {
-  simdjson::padded_string text;
-  dom::element root;
-};
+using internal::JsonField;
+using Parsed = internal::ParsedJson;
 
 Status Parse(std::string_view body, Parsed& out) {
-  if (body.empty()) return Status::Error("empty body");
-  if (!internal::WithinJsonDepth(body, kMaxJsonDepth)) {
-    return Status::Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-  thread_local dom::parser parser;  // reused: keeps its buffers between bodies
-  out.text = simdjson::padded_string(body);
-  if (const auto error = parser.parse(out.text).get(out.root)) {
-    return Status::Error(std::string("invalid JSON: ") + simdjson::error_message(error));
-  }
-  return Status::Ok();
-}
-
-// The member `key` (the first one, should a key repeat), or nullopt when absent or null.
-std::optional<dom::element> Field(dom::object obj, std::string_view key) {
-  dom::element v;
-  if (obj.at_key(key).get(v) != simdjson::SUCCESS || v.is_null()) return std::nullopt;
-  return v;
+  return internal::ParseJson(body, kMaxJsonDepth, out);
 }
 
 // A string field. Absent or null: `out` untouched, an error only when `required`.
 Status GetString(dom::object obj, std::string_view key, bool required, std::string& out) {
-  const auto v = Field(obj, key);
+  const auto v = JsonField(obj, key);
   if (!v) {
     if (required) return Status::Error("missing required field '" + std::string(key) + "'");
     return Status::Ok();
@@ -72,8 +52,8 @@ Status GetTimestamp(dom::object obj, std::string_view key, bool required, std::s
 
 // `innererror` (Error) or `innerError` (InnerError); the service uses both, tolerate either.
 std::optional<dom::element> InnerOf(dom::object obj) {
-  auto v = Field(obj, "innererror");
-  if (!v) v = Field(obj, "innerError");
+  auto v = JsonField(obj, "innererror");
+  if (!v) v = JsonField(obj, "innerError");
   return v;
 }
 
@@ -102,7 +82,7 @@ Status DecodeError(dom::element v, int depth, ServiceError& out) {
   if (s) s = GetString(obj, "target", false, out.target);
   if (s) s = GetTimestamp(obj, "occurredDateTime", false, out.occurred_at);
   if (!s) return Status::Error("error: " + s.message());
-  if (const auto details = Field(obj, "details")) {
+  if (const auto details = JsonField(obj, "details")) {
     dom::array list;
     if (details->get_array().get(list) != simdjson::SUCCESS) {
       return Status::Error("error.details is not an array");
@@ -134,10 +114,10 @@ Result<Operation> DecodeOperationValue(dom::element v) {
   if (s) s = GetString(obj, "traceId", false, op.trace_id);
   if (s) s = GetString(obj, "resourceLocation", false, op.resource_location);
   if (!s) return s;
-  if (const auto update = Field(obj, "update"); update && !update->is_object()) {
+  if (const auto update = JsonField(obj, "update"); update && !update->is_object()) {
     return Status::Error("field 'update' is not an object");
   }
-  if (const auto err = Field(obj, "error")) {
+  if (const auto err = JsonField(obj, "error")) {
     ServiceError e;
     if (Status es = DecodeError(*err, 0, e); !es) return es;
     op.error = std::move(e);
@@ -241,7 +221,7 @@ Result<ErrorInfo> DecodeServiceError(int http_status, std::string_view content_t
     if (parsed.root.get_object().get(obj) != simdjson::SUCCESS) {
       return Status::Error("error answer is not a JSON object");
     }
-    const auto err = Field(obj, "error");
+    const auto err = JsonField(obj, "error");
     const bool problem = content_type.find("problem+json") != std::string_view::npos;
     dom::object err_obj;
     if (err && err->get_object().get(err_obj) == simdjson::SUCCESS && !problem) {

@@ -3,19 +3,19 @@
 // words, and passes through Mask() when a secret is around.
 #include "decoder.h"
 
-#include <cpprest/json.h>
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
 #include <optional>
 #include <system_error>
 
-#include "../json_depth.h"
+#include "../json_dom.h"
 #include "../url.h"
 #include "adu/core/text.h"
 
 namespace adu::client {
-namespace json = web::json;
+namespace dom = simdjson::dom;
 
 namespace {
 
@@ -47,23 +47,19 @@ std::string OneLine(std::string_view s, size_t max) {
   return out;
 }
 
-// A JSON object, or nullopt for anything else (never throws).
-std::optional<json::value> ParseObject(const std::string& body) {
-  if (body.empty() || !internal::WithinJsonDepth(body, 32)) return std::nullopt;
-  try {
-    std::error_code ec;
-    json::value v = json::value::parse(body, ec);
-    if (ec || !v.is_object()) return std::nullopt;
-    return v;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+// Token answers and JWT payloads are small and flat: nothing legitimate nests deeper.
+constexpr int kMaxTokenJsonDepth = 32;
+
+// A validated JSON object (the DOM lives in `parsed`), or false for anything else.
+bool ParseObject(std::string_view body, internal::ParsedJson& parsed, dom::object& out) {
+  if (!internal::ParseJson(body, kMaxTokenJsonDepth, parsed)) return false;
+  return parsed.root.get_object().get(out) == simdjson::SUCCESS;
 }
 
-std::optional<std::string> StringField(const json::object& o, const char* name) {
-  const auto it = o.find(name);
-  if (it == o.end() || !it->second.is_string()) return std::nullopt;
-  return it->second.as_string();
+std::optional<std::string> StringField(dom::object o, std::string_view name) {
+  const auto text = internal::JsonStringField(o, name);
+  if (!text) return std::nullopt;
+  return std::string(*text);
 }
 
 // A string of 1-9 digits with a positive value (IMDS sends expires_in as one).
@@ -78,17 +74,23 @@ std::optional<int64_t> PositiveDigits(const std::string& s) {
   return n;
 }
 
+// A JSON number as a double (integer or floating point), or nullopt.
+std::optional<double> NumberOf(dom::element v) {
+  double d = 0;
+  if (v.is_number() && v.get_double().get(d) == simdjson::SUCCESS) return d;
+  return std::nullopt;
+}
+
 // expires_in: a number (Entra) or a string of digits (IMDS).
-std::optional<int64_t> ExpiresIn(const json::object& o) {
-  const auto it = o.find("expires_in");
-  if (it == o.end()) return std::nullopt;
-  const json::value& v = it->second;
-  if (v.is_number()) {
-    const double d = v.as_double();
-    if (!(d > 0 && d < 1e9)) return std::nullopt;
-    return static_cast<int64_t>(d);
+std::optional<int64_t> ExpiresIn(dom::object o) {
+  const auto v = internal::JsonField(o, "expires_in");
+  if (!v) return std::nullopt;
+  if (const auto d = NumberOf(*v)) {
+    if (!(*d > 0 && *d < 1e9)) return std::nullopt;
+    return static_cast<int64_t>(*d);
   }
-  if (v.is_string()) return PositiveDigits(v.as_string());
+  std::string_view text;
+  if (v->get_string().get(text) == simdjson::SUCCESS) return PositiveDigits(std::string(text));
   return std::nullopt;
 }
 
@@ -114,26 +116,28 @@ Status TransportFailure(const TransportError& e, const std::string& where,
 }
 
 // "error: description (error codes 1, 2)" of an answer that is not a token.
-std::string ServiceError(const json::object& o) {
+std::string ServiceError(dom::object o) {
   std::string msg;
   if (auto error = StringField(o, "error")) msg += " " + OneLine(*error, 80);
   if (auto description = StringField(o, "error_description")) {
     msg += ": " + OneLine(*description, kMaxDescription);
   }
-  const auto codes = o.find("error_codes");
-  if (codes != o.end() && codes->second.is_array()) {
+  dom::array codes;
+  const auto codes_field = internal::JsonField(o, "error_codes");
+  if (codes_field && codes_field->get_array().get(codes) == simdjson::SUCCESS) {
     std::string list;
-    for (const auto& c : codes->second.as_array()) {
-      if (!c.is_number()) continue;
+    for (dom::element c : codes) {
+      const auto n = NumberOf(c);
+      if (!n) continue;
       if (!list.empty()) list += ", ";
-      list += std::to_string(static_cast<int64_t>(c.as_double()));
+      list += std::to_string(static_cast<int64_t>(*n));
     }
     if (!list.empty()) msg += " (error codes " + list + ")";
   }
   return msg;
 }
 
-Result<CachingTokenProvider::Fetched> TokenOf(const json::object& o, const std::string& head) {
+Result<CachingTokenProvider::Fetched> TokenOf(dom::object o, const std::string& head) {
   const auto token = StringField(o, "access_token");
   if (!token || !internal::IsTokenText(*token)) {
     return Status::Error(head + " but the answer has no usable access_token");
@@ -194,17 +198,18 @@ Result<CachingTokenProvider::Fetched> DecodeTokenAnswer(const HttpResult& result
     return TransportFailure(*e, where, secret);
   }
   const auto& resp = std::get<HttpResponse>(result);
-  const auto object = ParseObject(resp.body);
+  internal::ParsedJson parsed;
+  dom::object object;
   const std::string head = "token request to " + where + ": HTTP " + std::to_string(resp.status);
-  if (!object) {
+  if (!ParseObject(resp.body, parsed, object)) {
     const std::string type = OneLine(resp.Header("Content-Type").value_or("untyped"), 60);
     return Status::Error(Mask(head + (resp.status == 200 ? " but" : "") + " with a " + type +
                                   " answer of " + std::to_string(resp.body.size()) +
                                   " bytes that is not a JSON object",
                               secret));
   }
-  if (resp.status == 200) return TokenOf(object->as_object(), head);
-  return Status::Error(Mask(head + ServiceError(object->as_object()), secret));
+  if (resp.status == 200) return TokenOf(object, head);
+  return Status::Error(Mask(head + ServiceError(object), secret));
 }
 
 void TraceTokenAnswer(spdlog::logger& log, const std::string& url, const HttpResult& result) {
@@ -227,14 +232,13 @@ std::optional<int64_t> JwtExpiry(const std::string& token) {
   const auto payload =
       Base64UrlDecode(std::string_view(token).substr(first + 1, second - first - 1));
   if (!payload) return std::nullopt;
-  const auto object = ParseObject(*payload);
-  if (!object) return std::nullopt;
-  const auto& o = object->as_object();
-  const auto it = o.find("exp");
-  if (it == o.end() || !it->second.is_number()) return std::nullopt;
-  const double exp = it->second.as_double();
-  if (!(exp > 0 && exp < 1e11)) return std::nullopt;
-  return static_cast<int64_t>(exp);
+  internal::ParsedJson parsed;
+  dom::object o;
+  if (!ParseObject(*payload, parsed, o)) return std::nullopt;
+  const auto exp_field = internal::JsonField(o, "exp");
+  const auto exp = exp_field ? NumberOf(*exp_field) : std::nullopt;
+  if (!exp || !(*exp > 0 && *exp < 1e11)) return std::nullopt;
+  return static_cast<int64_t>(*exp);
 }
 
 std::string FormEncode(const std::string& value) { return PercentEncode(value); }
