@@ -99,26 +99,39 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// A terminal-safe cell: control characters and invalid UTF-8 become '?', so a hostile or broken
-// status string cannot move the cursor or break the alignment.
-std::string Cell(std::string_view s) {
-  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c >= 0x20 && c < 0x7F;
-  });
-  if (plain) return std::string(s);  // most cells: nothing to replace
-  std::string out;
+// Appends the terminal-safe form of `s` to *out (when out is not null) and returns its display
+// width, in one pass: control characters and invalid UTF-8 become '?', so a hostile or broken
+// status string cannot move the cursor or break the alignment. Printable ASCII, the bulk of
+// every cell, is appended in runs.
+size_t AppendCell(std::string* out, std::string_view s) {
+  size_t width = 0;
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size() && static_cast<unsigned char>(s[run]) >= 0x20 &&
+           static_cast<unsigned char>(s[run]) < 0x7F) {
+      ++run;
+    }
+    if (out) out->append(s.data() + i, run - i);
+    width += run - i;
+    if (run == s.size()) break;
+    i = run;
     const auto c = static_cast<unsigned char>(s[i]);
     const size_t n = Utf8SequenceLength(s, i);
     if (n == 0 || c < 0x20 || c == 0x7F) {
-      out += '?';
+      if (out) *out += '?';
       ++i;
     } else {
-      out.append(s.substr(i, n));
+      if (out) out->append(s.substr(i, n));
       i += n;
     }
+    ++width;  // one code point either way
   }
+  return width;
+}
+
+std::string Cell(std::string_view s) {
+  std::string out;
+  AppendCell(&out, s);
   return out;
 }
 
@@ -128,18 +141,70 @@ size_t DisplayWidth(std::string_view s) {
   return w;
 }
 
-// "2026-11-27T08:26:56.005Z" -> "2026-11-27 08:26:56" for the status table; other text as is.
-std::string ShortTime(const std::optional<std::string>& t) {
-  if (!t) return "-";
-  if (t->size() == 24 && (*t)[10] == 'T' && (*t)[23] == 'Z') {
-    std::string s = t->substr(0, 19);
-    s[10] = ' ';
-    return s;
-  }
-  return Cell(*t);
+// AppendCell of the cell "-" when `t` is NULL.
+size_t AppendOrDash(std::string* out, const std::optional<std::string>& t) {
+  if (t) return AppendCell(out, *t);
+  if (out) *out += '-';
+  return 1;
+}
+
+// "2026-11-27T08:26:56.005Z" -> "2026-11-27 08:26:56" for the status table; other text as a
+// cell; AppendCell's contract.
+size_t AppendShortTime(std::string* out, const std::optional<std::string>& t) {
+  if (!t || t->size() != 24 || (*t)[10] != 'T' || (*t)[23] != 'Z') return AppendOrDash(out, t);
+  char shortened[19];
+  std::copy_n(t->data(), 19, shortened);
+  shortened[10] = ' ';
+  const std::string_view text(shortened, sizeof shortened);
+  if (out) out->append(text);
+  return DisplayWidth(text);
+}
+
+size_t AppendNumber(std::string* out, int64_t n) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  if (out) out->append(buf, end);
+  return static_cast<size_t>(end - buf);
 }
 
 std::string OrDash(const std::optional<std::string>& t) { return t ? Cell(*t) : "-"; }
+
+// A table written straight from its rows: each column is a header and a function appending a
+// row's cell (AppendCell's contract: measure only when out is null). Two passes (the widths,
+// then the text into one buffer) and no string per cell: `status` has tens of thousands of rows.
+template <typename Row>
+struct Column {
+  std::string_view header;
+  size_t (*cell)(std::string* out, const Row& row);
+};
+
+template <typename Row, size_t N>
+std::string RenderColumns(const std::vector<Row>& rows, const Column<Row> (&columns)[N]) {
+  size_t width[N];
+  size_t line_bytes = 1;
+  for (size_t c = 0; c < N; ++c) {
+    width[c] = DisplayWidth(columns[c].header);
+    for (const Row& row : rows) width[c] = std::max(width[c], columns[c].cell(nullptr, row));
+    line_bytes += width[c] + 2;
+  }
+  std::string out;
+  out.reserve((rows.size() + 1) * line_bytes);
+  auto pad = [&](size_t c, size_t w) {
+    if (c + 1 < N) {
+      out.append(width[c] - w + 2, ' ');
+    } else {
+      out += '\n';
+    }
+  };
+  for (size_t c = 0; c < N; ++c) {
+    out.append(columns[c].header);
+    pad(c, DisplayWidth(columns[c].header));
+  }
+  for (const Row& row : rows) {
+    for (size_t c = 0; c < N; ++c) pad(c, columns[c].cell(&out, row));
+  }
+  return out;
+}
 
 // Cells are kept flat with their display widths (measured once), and rendered into one buffer:
 // `status` renders tens of thousands of rows.
@@ -357,13 +422,25 @@ std::string PollErrorsText(const History& h) {
 }  // namespace
 
 std::string RenderStatusTable(const std::vector<OperationRow>& ops) {
-  Table table({"ID", "KIND", "STATUS", "STATE", "LAST CHANGE (UTC)", "LAST POLL (UTC)", "ERRORS"});
-  for (const auto& op : ops) {
-    table.Add({Cell(op.operation_id), Cell(op.kind), OrDash(op.status), Cell(op.state),
-               ShortTime(op.last_changed_at), ShortTime(op.last_polled_at),
-               std::to_string(op.errors)});
-  }
-  std::string out = table.Render();
+  static constexpr Column<OperationRow> kColumns[] = {
+      {"ID",
+       [](std::string* out, const OperationRow& op) { return AppendCell(out, op.operation_id); }},
+      {"KIND", [](std::string* out, const OperationRow& op) { return AppendCell(out, op.kind); }},
+      {"STATUS",
+       [](std::string* out, const OperationRow& op) { return AppendOrDash(out, op.status); }},
+      {"STATE", [](std::string* out, const OperationRow& op) { return AppendCell(out, op.state); }},
+      {"LAST CHANGE (UTC)",
+       [](std::string* out, const OperationRow& op) {
+         return AppendShortTime(out, op.last_changed_at);
+       }},
+      {"LAST POLL (UTC)",
+       [](std::string* out, const OperationRow& op) {
+         return AppendShortTime(out, op.last_polled_at);
+       }},
+      {"ERRORS",
+       [](std::string* out, const OperationRow& op) { return AppendNumber(out, op.errors); }},
+  };
+  std::string out = RenderColumns(ops, kColumns);
   if (ops.empty()) out += "(no operations in the database yet)\n";
   return out;
 }
