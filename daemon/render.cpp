@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -41,10 +42,18 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
+// Printable ASCII that JSON takes as is: the bulk of every string, appended in runs.
+bool PlainJsonByte(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
 // A JSON string literal; invalid UTF-8 becomes U+FFFD so the output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size() && PlainJsonByte(static_cast<unsigned char>(s[run]))) ++run;
+    out.append(s.data() + i, run - i);
+    if (run == s.size()) break;
+    i = run;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       const size_t n = Utf8SequenceLength(s, i);
@@ -79,35 +88,50 @@ void AppendJsonString(std::string& out, std::string_view s) {
       case '\f':
         out += "\\f";
         break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: {  // the other control characters (PlainJsonByte took the rest)
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      }
     }
     ++i;
   }
   out += '"';
 }
 
-// A terminal-safe cell: control characters and invalid UTF-8 become '?', so a hostile or broken
-// status string cannot move the cursor or break the alignment.
-std::string Cell(std::string_view s) {
-  std::string out;
+// Appends the terminal-safe form of `s` to *out (when out is not null) and returns its display
+// width, in one pass: control characters and invalid UTF-8 become '?', so a hostile or broken
+// status string cannot move the cursor or break the alignment. Printable ASCII, the bulk of
+// every cell, is appended in runs.
+size_t AppendCell(std::string* out, std::string_view s) {
+  size_t width = 0;
   for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size() && static_cast<unsigned char>(s[run]) >= 0x20 &&
+           static_cast<unsigned char>(s[run]) < 0x7F) {
+      ++run;
+    }
+    if (out) out->append(s.data() + i, run - i);
+    width += run - i;
+    if (run == s.size()) break;
+    i = run;
     const auto c = static_cast<unsigned char>(s[i]);
     const size_t n = Utf8SequenceLength(s, i);
     if (n == 0 || c < 0x20 || c == 0x7F) {
-      out += '?';
+      if (out) *out += '?';
       ++i;
     } else {
-      out.append(s.substr(i, n));
+      if (out) out->append(s.substr(i, n));
       i += n;
     }
+    ++width;  // one code point either way
   }
+  return width;
+}
+
+std::string Cell(std::string_view s) {
+  std::string out;
+  AppendCell(&out, s);
   return out;
 }
 
@@ -117,56 +141,128 @@ size_t DisplayWidth(std::string_view s) {
   return w;
 }
 
-// "2026-11-27T08:26:56.005Z" -> "2026-11-27 08:26:56" for the status table; other text as is.
-std::string ShortTime(const std::optional<std::string>& t) {
-  if (!t) return "-";
-  if (t->size() == 24 && (*t)[10] == 'T' && (*t)[23] == 'Z') {
-    std::string s = t->substr(0, 19);
-    s[10] = ' ';
-    return s;
-  }
-  return Cell(*t);
+// AppendCell of the cell "-" when `t` is NULL.
+size_t AppendOrDash(std::string* out, const std::optional<std::string>& t) {
+  if (t) return AppendCell(out, *t);
+  if (out) *out += '-';
+  return 1;
+}
+
+// "2026-11-27T08:26:56.005Z" -> "2026-11-27 08:26:56" for the status table; other text as a
+// cell; AppendCell's contract.
+size_t AppendShortTime(std::string* out, const std::optional<std::string>& t) {
+  if (!t || t->size() != 24 || (*t)[10] != 'T' || (*t)[23] != 'Z') return AppendOrDash(out, t);
+  char shortened[19];
+  std::copy_n(t->data(), 19, shortened);
+  shortened[10] = ' ';
+  const std::string_view text(shortened, sizeof shortened);
+  if (out) out->append(text);
+  return DisplayWidth(text);
+}
+
+size_t AppendNumber(std::string* out, int64_t n) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  if (out) out->append(buf, end);
+  return static_cast<size_t>(end - buf);
 }
 
 std::string OrDash(const std::optional<std::string>& t) { return t ? Cell(*t) : "-"; }
 
+// A table written straight from its rows: each column is a header and a function appending a
+// row's cell (AppendCell's contract: measure only when out is null). Two passes (the widths,
+// then the text into one buffer) and no string per cell: `status` has tens of thousands of rows.
+template <typename Row>
+struct Column {
+  std::string_view header;
+  size_t (*cell)(std::string* out, const Row& row);
+};
+
+template <typename Row, size_t N>
+std::string RenderColumns(const std::vector<Row>& rows, const Column<Row> (&columns)[N]) {
+  size_t width[N];
+  size_t line_bytes = 1;
+  for (size_t c = 0; c < N; ++c) {
+    width[c] = DisplayWidth(columns[c].header);
+    for (const Row& row : rows) width[c] = std::max(width[c], columns[c].cell(nullptr, row));
+    line_bytes += width[c] + 2;
+  }
+  std::string out;
+  out.reserve((rows.size() + 1) * line_bytes);
+  auto pad = [&](size_t c, size_t w) {
+    if (c + 1 < N) {
+      out.append(width[c] - w + 2, ' ');
+    } else {
+      out += '\n';
+    }
+  };
+  for (size_t c = 0; c < N; ++c) {
+    out.append(columns[c].header);
+    pad(c, DisplayWidth(columns[c].header));
+  }
+  for (const Row& row : rows) {
+    for (size_t c = 0; c < N; ++c) pad(c, columns[c].cell(&out, row));
+  }
+  return out;
+}
+
+// Cells are kept flat with their display widths (measured once), and rendered into one buffer:
+// `status` renders tens of thousands of rows.
 class Table {
  public:
-  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  bool empty() const { return rows_.empty(); }
+  explicit Table(std::vector<std::string> headers) : columns_(headers.size()) {
+    Add(std::move(headers));
+  }
+  void Add(std::vector<std::string> row) {
+    row.resize(columns_);
+    for (auto& cell : row) {
+      widths_.push_back(DisplayWidth(cell));
+      bytes_ += cell.size();
+      cells_.push_back(std::move(cell));
+    }
+  }
+  bool empty() const { return cells_.size() == columns_; }
 
   std::string Render(std::string_view indent = "") const {
-    std::vector<size_t> width(headers_.size());
-    for (size_t c = 0; c < headers_.size(); ++c) width[c] = DisplayWidth(headers_[c]);
-    for (const auto& row : rows_) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-        width[c] = std::max(width[c], DisplayWidth(row[c]));
+    std::vector<size_t> width(columns_);
+    for (size_t i = 0; i < cells_.size(); ++i) {
+      width[i % columns_] = std::max(width[i % columns_], widths_[i]);
+    }
+    size_t line_width = indent.size() + 1;
+    for (size_t w : width) line_width += w + 2;
+    std::string out;
+    out.reserve(bytes_ + (cells_.size() / columns_) * line_width);
+    for (size_t i = 0; i < cells_.size(); ++i) {
+      const size_t c = i % columns_;
+      if (c == 0) out += indent;
+      out += cells_[i];
+      if (c + 1 < columns_) {
+        out.append(width[c] - widths_[i] + 2, ' ');
+      } else {
+        out += '\n';
       }
     }
-    std::string out;
-    auto line = [&](const std::vector<std::string>& cells) {
-      std::string l(indent);
-      for (size_t c = 0; c < cells.size(); ++c) {
-        l += cells[c];
-        if (c + 1 < cells.size()) l.append(width[c] - DisplayWidth(cells[c]) + 2, ' ');
-      }
-      out += l + "\n";
-    };
-    line(headers_);
-    for (const auto& row : rows_) line(row);
     return out;
   }
 
  private:
-  std::vector<std::string> headers_;
-  std::vector<std::vector<std::string>> rows_;
+  size_t columns_;
+  std::vector<std::string> cells_;  // the header row first, then each row's, row by row
+  std::vector<size_t> widths_;      // DisplayWidth of each cell
+  size_t bytes_ = 0;
 };
 
 // ---- JSON object builder -----------------------------------------------------------------
 
+// Writes one object into `out` (its own buffer unless given one): `status --json` writes every
+// operation's object into the one output string.
 class JsonObject {
  public:
+  JsonObject() : out_(own_) { out_ += '{'; }
+  explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
+  JsonObject(const JsonObject&) = delete;
+  JsonObject& operator=(const JsonObject&) = delete;
+
   JsonObject& Str(std::string_view key, const std::optional<std::string>& v) {
     Key(key);
     if (v) {
@@ -178,7 +274,13 @@ class JsonObject {
   }
   JsonObject& Int(std::string_view key, std::optional<int64_t> v) {
     Key(key);
-    out_ += v ? std::to_string(*v) : "null";
+    if (v) {
+      char buf[24];
+      const auto end = std::to_chars(buf, buf + sizeof buf, *v).ptr;
+      out_.append(buf, end);
+    } else {
+      out_ += "null";
+    }
     return *this;
   }
   JsonObject& Raw(std::string_view key, std::string_view json) {
@@ -186,16 +288,21 @@ class JsonObject {
     out_.append(json);
     return *this;
   }
-  std::string Done() { return out_ + "}"; }
+  // Closes the object; the text, when it wrote into its own buffer.
+  std::string Done() {
+    out_ += '}';
+    return std::move(own_);
+  }
 
  private:
   void Key(std::string_view key) {
-    out_ += first_ ? "" : ",";
+    if (!first_) out_ += ',';
     first_ = false;
     AppendJsonString(out_, key);
     out_ += ':';
   }
-  std::string out_ = "{";
+  std::string own_;
+  std::string& out_;
   bool first_ = true;
 };
 
@@ -208,8 +315,8 @@ std::string JsonArray(const std::vector<std::string>& items) {
   return out + "]";
 }
 
-JsonObject OpJson(const storage::OperationRow& r) {
-  JsonObject o;
+// Every `operations` column, under its name.
+void AddOperationFields(JsonObject& o, const storage::OperationRow& r) {
   o.Str("operation_id", r.operation_id)
       .Str("kind", r.kind)
       .Str("status", r.status)
@@ -220,7 +327,6 @@ JsonObject OpJson(const storage::OperationRow& r) {
   o.Str("last_changed_at", r.last_changed_at).Str("next_poll_at", r.next_poll_at);
   o.Int("polls", r.polls).Int("not_modified", r.not_modified).Int("errors", r.errors);
   o.Str("last_error", r.last_error);
-  return o;
 }
 
 std::string TransitionsJson(const History& h) {
@@ -316,21 +422,40 @@ std::string PollErrorsText(const History& h) {
 }  // namespace
 
 std::string RenderStatusTable(const std::vector<OperationRow>& ops) {
-  Table table({"ID", "KIND", "STATUS", "STATE", "LAST CHANGE (UTC)", "LAST POLL (UTC)", "ERRORS"});
-  for (const auto& op : ops) {
-    table.Add({Cell(op.operation_id), Cell(op.kind), OrDash(op.status), Cell(op.state),
-               ShortTime(op.last_changed_at), ShortTime(op.last_polled_at),
-               std::to_string(op.errors)});
-  }
-  std::string out = table.Render();
+  static constexpr Column<OperationRow> kColumns[] = {
+      {"ID",
+       [](std::string* out, const OperationRow& op) { return AppendCell(out, op.operation_id); }},
+      {"KIND", [](std::string* out, const OperationRow& op) { return AppendCell(out, op.kind); }},
+      {"STATUS",
+       [](std::string* out, const OperationRow& op) { return AppendOrDash(out, op.status); }},
+      {"STATE", [](std::string* out, const OperationRow& op) { return AppendCell(out, op.state); }},
+      {"LAST CHANGE (UTC)",
+       [](std::string* out, const OperationRow& op) {
+         return AppendShortTime(out, op.last_changed_at);
+       }},
+      {"LAST POLL (UTC)",
+       [](std::string* out, const OperationRow& op) {
+         return AppendShortTime(out, op.last_polled_at);
+       }},
+      {"ERRORS",
+       [](std::string* out, const OperationRow& op) { return AppendNumber(out, op.errors); }},
+  };
+  std::string out = RenderColumns(ops, kColumns);
   if (ops.empty()) out += "(no operations in the database yet)\n";
   return out;
 }
 
 std::string RenderStatusJson(const std::vector<OperationRow>& ops) {
-  std::vector<std::string> items;
-  for (const auto& op : ops) items.push_back(OpJson(op).Done());
-  return JsonArray(items) + "\n";
+  std::string out = "[";
+  out.reserve(ops.size() * 400 + 3);  // an object is about 350 bytes
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (i) out += ',';
+    JsonObject o(out);
+    AddOperationFields(o, ops[i]);
+    o.Done();
+  }
+  out += "]\n";
+  return out;
 }
 
 std::string RenderHistoryText(const History& h) {
@@ -338,7 +463,8 @@ std::string RenderHistoryText(const History& h) {
 }
 
 std::string RenderHistoryJson(const History& h) {
-  JsonObject o = OpJson(h.operation);
+  JsonObject o;
+  AddOperationFields(o, h.operation);
   o.Raw("transitions", TransitionsJson(h)).Raw("snapshots", SnapshotsJson(h));
   o.Raw("poll_errors", PollErrorsJson(h));
   return o.Done() + "\n";

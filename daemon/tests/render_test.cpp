@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <sstream>
 
 namespace adu::daemon {
@@ -80,6 +82,62 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
+// Many rows of every shape a cell can take: GUIDs, multi-byte UTF-8, control characters,
+// invalid UTF-8, NULLs, timestamps in and out of the canonical form, counters of any width.
+std::vector<OperationRow> ManyRows(int n) {
+  const std::vector<std::optional<std::string>> texts = {std::nullopt,
+                                                         "Running",
+                                                         "Succeeded",
+                                                         "Fa\xc3\xafled",
+                                                         "bad \xff utf8",
+                                                         "tab\there",
+                                                         "esc\x1b[2J",
+                                                         "\xe2\x82\xac euro",
+                                                         "",
+                                                         "quote \" back \\ slash",
+                                                         "\xf0\x9f\x98\x80",
+                                                         "trunc \xe2\x82",
+                                                         "del \x7f"};
+  const std::vector<std::optional<std::string>> times = {
+      std::nullopt, "2026-11-27T08:26:56.005Z", "2026-01-02T03:04:05.678Z",
+      "yesterday",  "2026-11-27 08:26:56",      "2026-11-27T08:26:56.005+0"};
+  std::vector<OperationRow> rows;
+  uint64_t x = 88172645463325252ULL;
+  auto next = [&](size_t m) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift64
+    return static_cast<size_t>(x % m);
+  };
+  for (int i = 0; i < n; ++i) {
+    OperationRow r;
+    char id[40];
+    std::snprintf(id, sizeof id, "%08x-%04x-4abc-8def-%012x",
+                  static_cast<unsigned>(i * 2654435761u), i & 0xffff,
+                  static_cast<unsigned>(i) * 7919u);
+    r.operation_id = next(10) == 0 ? texts[1 + next(texts.size() - 1)].value() + id : id;
+    r.kind = next(2) ? "device" : "update";
+    r.status = texts[next(texts.size())];
+    r.etag = texts[next(texts.size())];
+    r.state = next(5) == 0 ? "not_found" : "terminal";
+    r.first_seen_at = times[next(times.size())];
+    r.last_polled_at = times[next(times.size())];
+    r.last_changed_at = times[next(times.size())];
+    r.next_poll_at = times[next(times.size())];
+    r.polls = static_cast<int64_t>(next(1000000));
+    r.not_modified = static_cast<int64_t>(next(1000));
+    r.errors = next(3) == 0 ? static_cast<int64_t>(next(100000)) : 0;
+    r.last_error = texts[next(texts.size())];
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// FNV-1a: a fingerprint of a long output.
+uint64_t Fingerprint(const std::string& s) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
 TEST(RenderTest, StatusTableIsAligned) {
   const auto lines = Lines(RenderStatusTable(StatusRows()));
   ASSERT_EQ(lines.size(), 4u);
@@ -109,6 +167,20 @@ TEST(RenderTest, StatusJsonCarriesEveryColumnEscaped) {
                          "\"not_modified\":0,\"errors\":0,\"last_error\":null},"));
   EXPECT_THAT(out, HasSubstr("\"last_error\":\"http 500 Boom: said \\\"no\\\"\\n\"}]\n"));
   EXPECT_THAT(out, HasSubstr("{\"operation_id\":\"weird\",\"kind\":\"device\",\"status\":null,"));
+}
+
+// `status` renders every row of a large database into one buffer; the output stays byte for byte
+// that of the version that built a string per line and per JSON object (the fingerprints are of
+// its output for these rows).
+TEST(RenderTest, StatusAtScaleIsByteIdenticalToThePerLineRendering) {
+  const auto rows = ManyRows(3000);
+  const std::string table = RenderStatusTable(rows);
+  const std::string json = RenderStatusJson(rows);
+  EXPECT_EQ(table.size(), 470543u);
+  EXPECT_EQ(json.size(), 1052829u);
+  EXPECT_EQ(Fingerprint(table), 14218411147626989760ULL);
+  EXPECT_EQ(Fingerprint(json), 5369616150783561720ULL);
+  EXPECT_EQ(Lines(table).size(), 3001u);
 }
 
 TEST(RenderTest, NoOperations) {

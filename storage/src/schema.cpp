@@ -124,6 +124,7 @@ const std::vector<MigrationStep>& Migrations() {
       {nullptr, MigrateToVersion3},  // migrate_v3.cpp: transition facts stored at insert time
       {kSchemaV4, nullptr},          // operations.origin (discovery)
       {kSchemaV5, nullptr},          // the notifications outbox
+      {SchemaV6Sql(), nullptr},      // schema_v6.cpp: summaries of the whole-history aggregates
   };
   return steps;
 }

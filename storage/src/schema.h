@@ -34,6 +34,10 @@ Status MigrateUpTo(sqlite3* db, const std::string& path, int batch_rows, int tar
 // replaces the transitions view and sets user_version 3 in one last transaction.
 Status MigrateToVersion3(sqlite3* db, const std::string& path, int batch_rows);
 
+// Version 6 (schema_v6.cpp): the summary tables behind errors_by_category and failure_reasons,
+// their backfill and the triggers that keep them; one transaction.
+const char* SchemaV6Sql();
+
 // Reads PRAGMA user_version; also how Open() finds out the file is not a database.
 Result<int> ReadSchemaVersion(sqlite3* db, const std::string& path);
 

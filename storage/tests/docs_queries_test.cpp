@@ -277,3 +277,114 @@ TEST_F(DocsQueriesTest, EveryColumnIsDocumented) {
 
 }  // namespace
 }  // namespace adu::storage
+
+namespace adu::storage {
+namespace {
+
+using namespace adu::storage::testing;
+
+std::string DocumentedQuery(const std::string& name) {
+  for (const auto& q : ExtractQueries(ReadFileBytes(ADU_DATABASE_MD))) {
+    if (q.name == name) return q.sql;
+  }
+  ADD_FAILURE() << name << " is not documented";
+  return "SELECT 1";
+}
+
+// errors_by_category and failure_reasons read version 6's summary tables: they must return the
+// rows of the aggregates over the base tables they replaced, whatever the history.
+class SummaryQueriesTest : public ::testing::Test {
+ protected:
+  void ExpectSameRowsAsTheAggregates(RawDb& db, const std::string& after) {
+    SCOPED_TRACE("after " + after);
+    EXPECT_EQ(db.Rows(errors_by_category_), db.Rows(kErrorsByCategoryAggregate));
+    EXPECT_EQ(db.Rows(failure_reasons_), db.Rows(kFailureReasonsAggregate));
+  }
+
+  TempDir dir_;
+  const std::string errors_by_category_ = DocumentedQuery("errors_by_category");
+  const std::string failure_reasons_ = DocumentedQuery("failure_reasons");
+};
+
+// A failed snapshot with the given error (empty: NULL).
+PollRecord FailedSnapshot(const OperationKey& key, WallTime at, const std::string& code,
+                          const std::string& message) {
+  PollRecord r = SnapshotRecord(key, at, "Failed", Body(key.id, "Failed", code + message),
+                                OperationState::kTerminal);
+  auto& snap = std::get<Changed>(r.outcome).snapshot;
+  snap.error_code = code;
+  snap.error_message = message;
+  return r;
+}
+
+TEST_F(SummaryQueriesTest, TheDaemonsHistoryPrunedCappedRetriedAndDeleted) {
+  const std::string path = dir_.File("ops.db");
+  StoreOptions options;
+  options.max_errors_per_operation = 2;  // the cap deletes errors, the group's latest among them
+  options.retention = std::chrono::hours(24);
+  options.maintain_batch_rows = 3;
+  auto store = SqliteStore::Open(path, options);
+  ASSERT_TRUE(store.ok()) << store.error();
+  std::vector<PollRecord> batch;
+  for (int i = 0; i < 5; ++i) {  // network errors: NULL http_status; ties on at
+    batch.push_back(
+        FailedRecord(Dev("flaky"), T(i / 2), ErrorCategory::kNetwork, std::nullopt, "", "reset"));
+    batch.push_back(
+        FailedRecord(Upd("busy"), T(i), ErrorCategory::kHttp, 503 + i % 2, "Busy", "try again"));
+  }
+  // Failed twice with the same code and different messages, with NULL code or message, and
+  // two codes tied on their count.
+  batch.push_back(FailedSnapshot(Dev("f1"), T(10), "ImportFailed", "b message"));
+  batch.push_back(FailedSnapshot(Dev("f2"), T(11), "ImportFailed", "a message"));
+  batch.push_back(FailedSnapshot(Dev("f3"), T(12), "", "no code"));
+  batch.push_back(FailedSnapshot(Dev("f4"), T(13), "", ""));
+  batch.push_back(FailedSnapshot(Dev("f5"), T(14), "Quota", ""));
+  batch.push_back(FailedSnapshot(Dev("f6"), T(15), "Tied", "t"));
+  // Failed, then retried: running again, then failed with another error.
+  batch.push_back(SnapshotRecord(Upd("retried"), T(16), "NotStarted", Body("retried", "NS")));
+  batch.push_back(FailedSnapshot(Upd("retried"), T(17), "Timeout", "first try"));
+  batch.push_back(SnapshotRecord(Upd("retried"), T(18), "Running", Body("retried", "R")));
+  ASSERT_TRUE((*store)->Write(batch).ok());
+  RawDb db(path);
+  ExpectSameRowsAsTheAggregates(db, "writes");
+  ASSERT_GE(db.Rows(failure_reasons_).size(), 4u);
+  EXPECT_EQ(db.Int("SELECT count(*) FROM poll_errors"), 4);  // the cap kept 2 of each
+
+  ASSERT_TRUE((*store)->Write({FailedSnapshot(Upd("retried"), T(19), "Quota", "again")}).ok());
+  ExpectSameRowsAsTheAggregates(db, "the retry failed again");
+
+  // Retention: every terminal operation's older snapshots and errors go.
+  for (int i = 0; i < 20; ++i) {
+    auto progress = (*store)->Maintain(T(3 * 24 * 3600));
+    ASSERT_TRUE(progress.ok()) << progress.error();
+    ExpectSameRowsAsTheAggregates(db, "a retention step");
+    if (*progress == MaintainProgress::kDone) break;
+  }
+  // Deletes by hand: the row holding a group's latest error, a failed operation's latest
+  // snapshot (and so its place in failure_reasons), the operation holding a group's example.
+  for (const char* sql :
+       {"DELETE FROM poll_errors WHERE id = (SELECT id FROM poll_errors ORDER BY at DESC LIMIT 1)",
+        "DELETE FROM snapshots WHERE id = (SELECT latest_snapshot_id FROM operations "
+        "WHERE operation_id = 'f6')",
+        "DELETE FROM operations WHERE operation_id = 'f1'",
+        "UPDATE operations SET status = 'Running' WHERE operation_id = 'f5'",
+        "DELETE FROM poll_errors"}) {
+    ASSERT_EQ(db.Exec(sql), SQLITE_OK) << sql;
+    ExpectSameRowsAsTheAggregates(db, sql);
+  }
+  EXPECT_EQ(db.Rows(errors_by_category_).size(), 0u);
+}
+
+TEST_F(SummaryQueriesTest, AnyChangeBySql) {
+  const std::string path = dir_.File("ops.db");
+  ASSERT_TRUE(SqliteStore::Open(path, {}).ok());
+  RawDb db(path);
+  RandomHistory history(db, 19);
+  for (int i = 0; i < 600 && !HasFailure(); ++i) {
+    const std::string sql = history.Step();
+    ExpectSameRowsAsTheAggregates(db, sql);
+  }
+}
+
+}  // namespace
+}  // namespace adu::storage

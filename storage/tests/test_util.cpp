@@ -224,3 +224,92 @@ ORDER BY snapshot_id
 )sql";
 
 }  // namespace adu::storage::testing
+
+namespace adu::storage::testing {
+
+const char* const kErrorsByCategoryAggregate = R"sql(
+SELECT category, http_status, count(*) AS n, max(at) AS last_at
+FROM poll_errors
+GROUP BY category, http_status
+ORDER BY n DESC, category, http_status)sql";
+
+const char* const kFailureReasonsAggregate = R"sql(
+SELECT s.error_code, count(*) AS operations, max(s.error_message) AS example_message
+FROM operations AS o
+JOIN snapshots AS s ON s.id = o.latest_snapshot_id
+WHERE o.status = 'Failed'
+GROUP BY s.error_code
+ORDER BY operations DESC, s.error_code)sql";
+
+unsigned RandomHistory::Next(unsigned n) {
+  state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;  // a 64-bit LCG
+  return static_cast<unsigned>((state_ >> 33) % n);
+}
+
+std::string RandomHistory::Step() {
+  const std::string op = Pick({"'a'", "'b'", "'c'", "'d'", "'e'"});
+  const std::string kind = Pick({"'device'", "'update'"});
+  const std::string key = "kind = " + kind + " AND operation_id = " + op;
+  const std::string status = Pick({"'Failed'", "'Failed'", "'Running'", "'Succeeded'", "NULL"});
+  const std::string code = Pick({"NULL", "'A'", "'B'", "'C'"});
+  const std::string message = Pick({"NULL", "'m1'", "'m2'", "'m3'"});
+  const std::string at = Pick(
+      {"'2026-01-01T00:00:01.000Z'", "'2026-01-01T00:00:02.000Z'", "'2026-01-01T00:00:03.000Z'"});
+  const std::string nth = std::to_string(Next(8));
+  std::string sql;
+  switch (Next(10)) {
+    case 0:
+    case 1:
+      sql =
+          "INSERT INTO poll_errors (operation_id, kind, at, category, http_status, message) "
+          "VALUES (" +
+          op + ", " + kind + ", " + at + ", " + Pick({"'http'", "'network'"}) + ", " +
+          Pick({"NULL", "404", "503"}) + ", 'x')";
+      break;
+    case 2:
+      sql =
+          "DELETE FROM poll_errors WHERE id = (SELECT id FROM poll_errors ORDER BY id LIMIT 1 "
+          "OFFSET " +
+          nth + ")";
+      break;
+    case 3:
+    case 4:  // the daemon's order: the snapshot, then the operation points at it
+      sql = "INSERT INTO operations (operation_id, kind, state, first_seen_at) VALUES (" + op +
+            ", " + kind + ", 'active', " + at +
+            ") ON CONFLICT DO NOTHING; "
+            "INSERT INTO snapshots (operation_id, kind, observed_at, status, error_code, "
+            "error_message, body) VALUES (" +
+            op + ", " + kind + ", " + at + ", " + status + ", " + code + ", " + message +
+            ", '{}'); "
+            "UPDATE operations SET status = " +
+            status +
+            ", latest_snapshot_id = "
+            "last_insert_rowid() WHERE " +
+            key;
+      break;
+    case 5:
+      sql = "UPDATE operations SET status = " + status + " WHERE " + key;
+      break;
+    case 6:
+      sql =
+          "DELETE FROM snapshots WHERE id = (SELECT id FROM snapshots ORDER BY id DESC LIMIT 1 "
+          "OFFSET " +
+          std::to_string(Next(3)) + ")";
+      break;
+    case 7:
+      sql = "UPDATE snapshots SET error_code = " + code + ", error_message = " + message +
+            " WHERE id = (SELECT id FROM snapshots ORDER BY id LIMIT 1 OFFSET " + nth + ")";
+      break;
+    case 8:
+      sql = "DELETE FROM operations WHERE " + key;
+      break;
+    default:  // an operation pointed at an existing snapshot (possibly not its own) or none
+      sql = "UPDATE operations SET latest_snapshot_id = " +
+            Pick({"NULL", "(SELECT max(id) FROM snapshots)", "(SELECT min(id) FROM snapshots)"}) +
+            " WHERE " + key;
+  }
+  EXPECT_EQ(db_.Exec(sql), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db_.get());
+  return sql;
+}
+
+}  // namespace adu::storage::testing

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,5 +67,30 @@ void CreateDatabaseAtVersion(const std::string& path, int version);
 // The transitions view's definition up to version 2 (a window over every snapshot), as a query:
 // what the view must keep returning whatever computes it now. Ordered by snapshot_id.
 extern const char* const kWindowTransitionsQuery;
+
+// docs/database.md's whole-history aggregates as written before version 6 (over the base tables),
+// each with a total order (failure_reasons' ties broken by error_code): what the summary tables
+// of version 6 must always reproduce, row for row.
+extern const char* const kErrorsByCategoryAggregate;
+extern const char* const kFailureReasonsAggregate;
+
+// Random writes and deletes by SQL on a database of version 5 or later, as any program might make
+// them: operations inserted, updated (status, latest snapshot), deleted; snapshots inserted (then
+// their operation pointed at them, as the daemon does), edited and deleted, the latest one
+// included; poll errors inserted and deleted. Few distinct values (NULL among them), so groups
+// tie, share maxima and empty out. Deterministic for a seed.
+class RandomHistory {
+ public:
+  RandomHistory(RawDb& db, unsigned seed) : db_(db), state_(seed) {}
+  // One random change; returns the SQL it ran (for failure messages).
+  std::string Step();
+
+ private:
+  unsigned Next(unsigned n);  // in [0, n)
+  std::string Pick(const std::vector<std::string>& values) { return values[Next(values.size())]; }
+
+  RawDb& db_;
+  uint64_t state_;
+};
 
 }  // namespace adu::storage::testing
