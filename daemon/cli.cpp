@@ -16,6 +16,7 @@ Usage:
   adu-opwatch check-config [--config FILE] [--quiet] [--condition]
   adu-opwatch status [--config FILE | --db FILE] [--json]
   adu-opwatch history OPERATION_ID [--kind device|update] [--config FILE | --db FILE] [--json]
+  adu-opwatch notify test NAME [--config FILE]
   adu-opwatch help [SUBCOMMAND]
   adu-opwatch --version
 
@@ -25,12 +26,13 @@ Subcommands:
   check-config  validate the configuration and print a summary
   status        show every watched operation from the database
   history       show one operation's snapshots and status transitions
+  notify test   send a synthetic event to one notification target and say what happened
 
 The configuration file is --config FILE, else $ADU_OPWATCH_CONFIG, else
 /etc/adu-opwatch/config.yaml.
 
 Exit codes: 0 success, 1 failure, 64 usage error, 78 configuration error.
-Documentation: /usr/share/doc/adu-opwatch/ (configuration.md, database.md)
+Documentation: /usr/share/doc/adu-opwatch/ (configuration.md, database.md, notifications.md)
 )";
 
 const std::map<std::string, std::string, std::less<>> kCommandHelp = {
@@ -86,6 +88,17 @@ read-only; works while the daemon runs.
   --db FILE       the database file itself
   --json          print JSON instead of text
 )"},
+    {"notify", R"(Usage: adu-opwatch notify test NAME [--config FILE]
+
+Sends one synthetic event (event id INSTANCE:test-UNIXTIME, operation adu-opwatch-test, from
+Running to Succeeded) to the `notify:` target NAME, once, without retries, and prints what
+happened. Nothing is written to the database. The target's secret is read as the daemon reads it.
+
+  --config FILE   configuration file (default: $ADU_OPWATCH_CONFIG or /etc/adu-opwatch/config.yaml)
+
+Exit codes: 0 delivered, 1 not delivered, 64 usage error, 78 configuration error (or no target
+NAME).
+)"},
 };
 
 struct Args {
@@ -114,14 +127,16 @@ const std::map<std::string, Command, std::less<>> kCommands = {
     {"run", Command::kRun},
     {"check-config", Command::kCheckConfig},
     {"status", Command::kStatus},
-    {"history", Command::kHistory}};
+    {"history", Command::kHistory},
+    {"notify", Command::kNotifyTest}};
 
 bool Takes(std::string_view sub, std::string_view option) {
   static const std::map<std::string, std::vector<std::string>, std::less<>> kAllowed = {
       {"run", {"--config", "--once", "--log-level", "--log-target", "--instance"}},
       {"check-config", {"--config", "--quiet", "--condition"}},
       {"status", {"--config", "--db", "--json"}},
-      {"history", {"--config", "--db", "--json", "--kind"}}};
+      {"history", {"--config", "--db", "--json", "--kind"}},
+      {"notify", {"--config"}}};
   const auto& allowed = kAllowed.at(std::string(sub));
   return std::find(allowed.begin(), allowed.end(), option) != allowed.end();
 }
@@ -195,6 +210,28 @@ Status ParseOption(const std::string& sub, std::string arg, Args& args, CommandL
   return SetValue(sub, arg, value, cl);
 }
 
+// history's OPERATION_ID; notify's "test" and NAME.
+Status TakePositional(const std::string& sub, const std::string& arg, CommandLine& cl) {
+  const auto unexpected = [&] {
+    return Usage(sub + ": unexpected argument \"" + arg + "\" (try: adu-opwatch " + sub +
+                 " --help)");
+  };
+  if (cl.command == Command::kHistory && cl.operation_id.empty()) {
+    cl.operation_id = arg;
+    return Status::Ok();
+  }
+  if (cl.command != Command::kNotifyTest || !cl.notify_target.empty()) return unexpected();
+  if (cl.notify_action.empty()) {
+    if (arg != "test") {
+      return Usage("notify: unknown action \"" + arg + "\" (the one action is test)");
+    }
+    cl.notify_action = arg;
+    return Status::Ok();
+  }
+  cl.notify_target = arg;
+  return Status::Ok();
+}
+
 // Everything after the subcommand `sub`.
 Status ParseArguments(const std::string& sub, Args& args, CommandLine& cl) {
   bool config_given = false;
@@ -209,11 +246,12 @@ Status ParseArguments(const std::string& sub, Args& args, CommandLine& cl) {
       if (Status st = ParseOption(sub, std::move(arg), args, cl, config_given); !st.ok()) return st;
       continue;
     }
-    if (cl.command != Command::kHistory || !cl.operation_id.empty()) {
-      return Usage(sub + ": unexpected argument \"" + arg + "\" (try: adu-opwatch " + sub +
-                   " --help)");
-    }
-    cl.operation_id = arg;
+    if (Status st = TakePositional(sub, arg, cl); !st.ok()) return st;
+  }
+  if (cl.command == Command::kNotifyTest && cl.notify_target.empty()) {
+    if (cl.notify_action.empty())
+      return Usage("notify: which action? (usage: adu-opwatch notify test NAME)");
+    return Usage("notify: which target? (usage: adu-opwatch notify test NAME)");
   }
   if (cl.command == Command::kHistory && cl.operation_id.empty()) {
     return Usage("history: which operation? (usage: adu-opwatch history OPERATION_ID)");

@@ -23,7 +23,7 @@ int ExitCodeFor(const Status& status);
 
 inline constexpr const char* kDefaultConfigPath = "/etc/adu-opwatch/config.yaml";
 
-enum class Command { kRun, kCheckConfig, kStatus, kHistory, kHelp, kVersion };
+enum class Command { kRun, kCheckConfig, kStatus, kHistory, kNotifyTest, kHelp, kVersion };
 
 struct CommandLine {
   Command command = Command::kHelp;
@@ -37,6 +37,8 @@ struct CommandLine {
   bool condition = false;                        // check-config --condition (ExecCondition=)
   std::optional<std::string> instance;           // run --instance NAME (adu-opwatch@NAME)
   std::string operation_id;                      // history OPERATION_ID
+  std::string notify_action;                     // notify ACTION ("test")
+  std::string notify_target;                     // notify test NAME
   std::optional<std::string> kind;               // history --kind
   std::string help_topic;                        // help SUBCOMMAND / SUBCOMMAND --help
 };

@@ -11,5 +11,6 @@ int RunDaemon(const CommandLine& cl);
 int CheckConfig(const CommandLine& cl);
 int ShowStatus(const CommandLine& cl);
 int ShowHistory(const CommandLine& cl);
+int NotifyTest(const CommandLine& cl);
 
 }  // namespace adu::daemon

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
       return ShowStatus(*cl);
     case Command::kHistory:
       return ShowHistory(*cl);
+    case Command::kNotifyTest:
+      return NotifyTest(*cl);
     case Command::kRun:
       return RunDaemon(*cl);
   }

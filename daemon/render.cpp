@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "adu/core/json_object.h"
+#include "adu/core/text.h"
+
 namespace adu::daemon {
 namespace {
 
@@ -15,89 +18,6 @@ using storage::History;
 using storage::OperationRow;
 
 // ---- text helpers --------------------------------------------------------------------------
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  unsigned min;
-  unsigned cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, min = 0x80, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, min = 0x800, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, min = 0x10000, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-// Printable ASCII that JSON takes as is: the bulk of every string, appended in runs.
-bool PlainJsonByte(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
-
-// A JSON string literal; invalid UTF-8 becomes U+FFFD so the output is always valid JSON.
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    size_t run = i;
-    while (run < s.size() && PlainJsonByte(static_cast<unsigned char>(s[run]))) ++run;
-    out.append(s.data() + i, run - i);
-    if (run == s.size()) break;
-    i = run;
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const size_t n = Utf8SequenceLength(s, i);
-      if (n == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default: {  // the other control characters (PlainJsonByte took the rest)
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      }
-    }
-    ++i;
-  }
-  out += '"';
-}
 
 // Appends the terminal-safe form of `s` to *out (when out is not null) and returns its display
 // width, in one pass: control characters and invalid UTF-8 become '?', so a hostile or broken
@@ -251,69 +171,6 @@ class Table {
   std::vector<size_t> widths_;      // DisplayWidth of each cell
   size_t bytes_ = 0;
 };
-
-// ---- JSON object builder -----------------------------------------------------------------
-
-// Writes one object into `out` (its own buffer unless given one): `status --json` writes every
-// operation's object into the one output string.
-class JsonObject {
- public:
-  JsonObject() : out_(own_) { out_ += '{'; }
-  explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
-  JsonObject(const JsonObject&) = delete;
-  JsonObject& operator=(const JsonObject&) = delete;
-
-  JsonObject& Str(std::string_view key, const std::optional<std::string>& v) {
-    Key(key);
-    if (v) {
-      AppendJsonString(out_, *v);
-    } else {
-      out_ += "null";
-    }
-    return *this;
-  }
-  JsonObject& Int(std::string_view key, std::optional<int64_t> v) {
-    Key(key);
-    if (v) {
-      char buf[24];
-      const auto end = std::to_chars(buf, buf + sizeof buf, *v).ptr;
-      out_.append(buf, end);
-    } else {
-      out_ += "null";
-    }
-    return *this;
-  }
-  JsonObject& Raw(std::string_view key, std::string_view json) {
-    Key(key);
-    out_.append(json);
-    return *this;
-  }
-  // Closes the object; the text, when it wrote into its own buffer.
-  std::string Done() {
-    out_ += '}';
-    return std::move(own_);
-  }
-
- private:
-  void Key(std::string_view key) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    AppendJsonString(out_, key);
-    out_ += ':';
-  }
-  std::string own_;
-  std::string& out_;
-  bool first_ = true;
-};
-
-std::string JsonArray(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ",";
-    out += items[i];
-  }
-  return out + "]";
-}
 
 // Every `operations` column, under its name.
 void AddOperationFields(JsonObject& o, const storage::OperationRow& r) {

@@ -18,6 +18,7 @@
 #include "database_dir.h"
 #include "instance.h"
 #include "metrics_runner.h"
+#include "notifications.h"
 #include "options.h"
 #include "reload.h"
 #include "signals.h"
@@ -59,6 +60,8 @@ class Daemon {
   systemd::Notifier notifier_;
   Adapters adapters_;
   std::unique_ptr<MetricsRunner> metrics_;  // reads adapters_.figures: declared after, gone first
+  // Uses adapters_.store, .http and .figures: declared after, gone first (stopped in Shutdown).
+  std::unique_ptr<Notifications> notifications_;
   WatchFileMonitor watch_file_;
 };
 
@@ -69,6 +72,11 @@ Status Daemon::Start() {
   auto wired = Wire(config_, log_);
   if (!wired) return wired.status();
   adapters_ = std::move(*wired);
+  // Before the writer thread starts: every snapshot it writes is routed to the outbox.
+  auto notifications =
+      Notifications::Start(config_, *adapters_.store, *adapters_.http, *adapters_.figures, log_);
+  if (!notifications) return notifications.status();
+  notifications_ = std::move(*notifications);
   metrics_ = std::make_unique<MetricsRunner>(*adapters_.figures, log_);
   // A port in use, a directory missing: a configuration error (kConfig, exit 78).
   if (Status st = metrics_->Start(config_.metrics); !st.ok()) return st;
@@ -128,6 +136,10 @@ void Daemon::Shutdown() {
   notifier_.Stopping();
   // Cancelled requests have drained in Engine::Run; what remains is the database.
   adapters_.writer->Stop(cl_.once ? Duration(30s) : Duration(500ms));
+  // After the writer (it wakes the worker), before the HTTP transport (webhooks use it). An
+  // attempt in flight finishes first (bounded by its target's timeout); whatever is still
+  // pending is delivered after the next start.
+  notifications_->Stop();
   metrics_->Stop();  // the textfile's last write holds the final figures
   adapters_.service.reset();
   adapters_.http.reset();
@@ -156,6 +168,7 @@ void Daemon::Reload() {
   // What cannot be applied (a port in use) keeps its running value, logged by the runner.
   plan.applied.metrics = metrics_->Apply(plan.applied.metrics);
   PublishBudgets(plan.applied, *adapters_.figures);
+  notifications_->Apply(plan.applied);
   config_ = std::move(plan.applied);
   if (plan.log_level_changed) ApplyLogLevel();
   Engine* engine = adapters_.engine.get();

@@ -32,6 +32,20 @@ Result<std::unique_ptr<storage::SqliteStore>> OpenStore(const config::Config& co
   return storage::SqliteStore::Open(config.database, so);
 }
 
+client::ClientOptions ClientOptionsFrom(const config::Config& config,
+                                        std::shared_ptr<spdlog::logger> logger, Figures& figures) {
+  client::ClientOptions co;
+  co.endpoint = config.endpoint;
+  co.instance_id = config.instance_id;
+  co.api_version = config.api_version;
+  co.request_timeout = config.poll.request_timeout;
+  co.logger = logger;
+  co.figures = &figures;
+  return co;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<client::HttpClient>> MakeTransport(const config::Config& config) {
   const std::string user_agent = std::string("adu-opwatch/") + ADU_OPWATCH_VERSION;
   if (config.http.transport == config::HttpTransport::kCurl) {
@@ -48,20 +62,6 @@ Result<std::unique_ptr<client::HttpClient>> MakeTransport(const config::Config& 
   http_options.user_agent = user_agent;
   return client::MakeCpprestHttpClient(http_options);
 }
-
-client::ClientOptions ClientOptionsFrom(const config::Config& config,
-                                        std::shared_ptr<spdlog::logger> logger, Figures& figures) {
-  client::ClientOptions co;
-  co.endpoint = config.endpoint;
-  co.instance_id = config.instance_id;
-  co.api_version = config.api_version;
-  co.request_timeout = config.poll.request_timeout;
-  co.logger = logger;
-  co.figures = &figures;
-  return co;
-}
-
-}  // namespace
 
 Result<Adapters> Wire(const config::Config& config, std::shared_ptr<spdlog::logger> log) {
   Adapters a;

@@ -39,6 +39,9 @@ struct Adapters {
 // the store's own codes for the database.
 Result<Adapters> Wire(const config::Config& config, std::shared_ptr<spdlog::logger> log);
 
+// The HTTP transport `http.transport` names (kConfig when this build lacks it).
+Result<std::unique_ptr<client::HttpClient>> MakeTransport(const config::Config& config);
+
 // `target` "journal" | "stderr"; empty: the journal when systemd started us ($JOURNAL_STREAM).
 std::shared_ptr<spdlog::logger> MakeLogger(const std::optional<std::string>& target,
                                            const std::string& identifier);

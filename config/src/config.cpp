@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "files.h"
+#include "notify.h"
 #include "schema.h"
 #include "text.h"
 #include "url.h"
@@ -32,7 +33,7 @@ constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info"
 constexpr std::array<std::string_view, 2> kKindNames = {"device", "update"};
 
 // Every key of the schema, for "did you mean" hints about a key written at the wrong level.
-constexpr std::array<std::string_view, 32> kAllPaths = {
+constexpr std::array<std::string_view, 34> kAllPaths = {
     "endpoint",
     "instance_id",
     "api_version",
@@ -65,6 +66,8 @@ constexpr std::array<std::string_view, 32> kAllPaths = {
     "log_level",
     "watch",
     "watch_file",
+    "notify",
+    "notify_retry_for",
 };
 
 // Bounds that catch unit mistakes ("30ms" meant as "30s") without constraining real use.
@@ -368,9 +371,10 @@ void ReadMetrics(const MapReader& top, Diagnostics& diag, const std::filesystem:
 
 void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem::path& base_dir,
                 Config& cfg, WatchItems& watch) {
-  MapReader top(diag, root, root.Mark(), "",
-                {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "http",
-                 "metrics", "database", "log_level", "watch", "watch_file"});
+  MapReader top(
+      diag, root, root.Mark(), "",
+      {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "http", "metrics",
+       "database", "log_level", "watch", "watch_file", "notify", "notify_retry_for"});
   if (!top.valid()) return;
   if (auto v = top.String("endpoint", Need::kRequired)) {
     if (auto url = internal::NormalizeBaseUrl(*v))
@@ -401,6 +405,7 @@ void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem
   if (auto i = top.Choice("log_level", kLogLevels)) cfg.log_level = std::string(kLogLevels[*i]);
   ReadWatchList(diag, top.Get("watch"), "watch", watch);
   if (auto v = top.String("watch_file")) cfg.watch_file = Resolve(base_dir, *v);
+  internal::ReadNotify(top, diag, base_dir, cfg);
 }
 
 Result<WatchItems> ParseWatchItems(const std::string& path, const std::string& content) {

@@ -134,4 +134,9 @@ Result<UrlParts> ParseUrl(std::string_view text, UrlParseOptions options) {
   return out;
 }
 
+std::string RedactedUrl(std::string_view url) {
+  const Result<UrlParts> parts = ParseUrl(url);
+  return parts.ok() ? parts->Authority() : "(invalid URL)";
+}
+
 }  // namespace adu

@@ -24,10 +24,28 @@ TEST(Text, EqualsIgnoreCaseFoldsOnlyAsciiLetters) {
   EXPECT_EQ(ToLower("HTTPS://Host:80"), "https://host:80");
 }
 
+TEST(Text, JsonStringEscapesControlBytesAndReplacesInvalidUtf8) {
+  std::string out;
+  AppendJsonString(out, std::string("a\"b\\c\n\x01\x7f\xc3\xa9\xff\xc3", 12));
+  EXPECT_EQ(out, R"("a\"b\\c\n\u0001\u007f)"
+                 "\xc3\xa9"
+                 R"(\ufffd\ufffd")");
+  EXPECT_EQ(Utf8SequenceLength("\xe2\x82\xac", 0), 3u);
+  EXPECT_EQ(Utf8SequenceLength("\xc0\x80", 0), 0u);      // overlong
+  EXPECT_EQ(Utf8SequenceLength("\xed\xa0\x80", 0), 0u);  // a surrogate
+}
+
 TEST(Text, TrimSpaceAndQuote) {
   EXPECT_EQ(TrimSpace(" \t token\r\n"), "token");
   EXPECT_EQ(TrimSpace("\n\v\f "), "");
   EXPECT_EQ(Quote("a\"b\\c\nd"), R"("a\"b\\c\x0ad")");
+}
+
+TEST(RedactedUrl, ShowsSchemeHostAndPortOnly) {
+  EXPECT_EQ(RedactedUrl("https://hooks.slack.com/services/T0/B0/XYZ"), "https://hooks.slack.com");
+  EXPECT_EQ(RedactedUrl("http://127.0.0.1:8080/a?b=c#d"), "http://127.0.0.1:8080");
+  EXPECT_EQ(RedactedUrl("https://[::1]:9/x"), "https://[::1]:9");
+  EXPECT_EQ(RedactedUrl("not a url/with/secret"), "(invalid URL)");
 }
 
 TEST(FileUtil, ReadsARegularFileAndStampsIt) {

@@ -78,6 +78,29 @@ MetricFamily TransitionsFamily(const FiguresSnapshot& s) {
   return f;
 }
 
+// The outbox by target and state, and delivery attempts by target and result: only targets the
+// daemon knows (configured, or with rows in the outbox).
+void AddNotificationFamilies(const FiguresSnapshot& s, std::vector<MetricFamily>& out) {
+  auto rows = Family("adu_opwatch_notifications",
+                     "Rows of the notifications outbox by target and state (pending, delivered, "
+                     "abandoned), as last counted (at most a second old).",
+                     MetricType::Gauge);
+  for (const auto& n : s.notifications) {
+    rows.metric.push_back(
+        Sample(static_cast<double>(n.count), {{"target", n.target}, {"state", n.label}}));
+  }
+  out.push_back(std::move(rows));
+  auto attempts = Family("adu_opwatch_notification_attempts_total",
+                         "Delivery attempts since the daemon started by target and result "
+                         "(delivered, retry, abandoned).",
+                         MetricType::Counter);
+  for (const auto& n : s.notification_attempts) {
+    attempts.metric.push_back(
+        Sample(static_cast<double>(n.count), {{"target", n.target}, {"result", n.label}}));
+  }
+  out.push_back(std::move(attempts));
+}
+
 MetricFamily DelayFamily(const FiguresSnapshot& s) {
   auto f = Family("adu_opwatch_detection_delay_seconds",
                   "For each new snapshot: when it was observed minus the service's "
@@ -142,6 +165,7 @@ std::vector<MetricFamily> FamiliesOf(const FiguresSnapshot& s, const std::string
                             MetricType::Gauge);
   unavailable.metric.push_back(Sample(s.store_unavailable ? 1 : 0));
   out.push_back(std::move(unavailable));
+  AddNotificationFamilies(s, out);
   return out;
 }
 

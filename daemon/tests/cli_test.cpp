@@ -1,11 +1,14 @@
 #include "../cli.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <vector>
 
 namespace adu::daemon {
 namespace {
+
+using ::testing::HasSubstr;
 
 Result<CommandLine> Parse(std::vector<const char*> args, const char* env = nullptr) {
   args.insert(args.begin(), "adu-opwatch");
@@ -114,6 +117,27 @@ TEST(CliTest, ExitCodesComeFromTheStatusCode) {
         Status::Incompatible("x"), Status::Io("x"), Status::ReadOnly("x"), Status::Internal("x")}) {
     EXPECT_EQ(ExitCodeFor(st), kExitFailure) << StatusCodeName(st.code());
   }
+}
+
+TEST(CliTest, NotifyTest) {
+  auto cl = Parse({"notify", "test", "ops-channel", "--config", "/etc/x.yaml"});
+  ASSERT_TRUE(cl.ok()) << cl.error();
+  EXPECT_EQ(cl->command, Command::kNotifyTest);
+  EXPECT_EQ(cl->notify_target, "ops-channel");
+  EXPECT_EQ(cl->config_path, "/etc/x.yaml");
+  EXPECT_EQ(Parse({"notify"}).error(),
+            "notify: which action? (usage: adu-opwatch notify test NAME)");
+  EXPECT_EQ(Parse({"notify", "test"}).error(),
+            "notify: which target? (usage: adu-opwatch notify test NAME)");
+  EXPECT_EQ(Parse({"notify", "send", "x"}).error(),
+            "notify: unknown action \"send\" (the one action is test)");
+  EXPECT_THAT(Parse({"notify", "test", "a", "b"}).error(), HasSubstr("unexpected argument \"b\""));
+  EXPECT_THAT(Parse({"notify", "test", "a", "--json"}).error(), HasSubstr("unknown option --json"));
+  auto help = Parse({"notify", "--help"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_EQ(help->command, Command::kHelp);
+  EXPECT_THAT(HelpText(help->help_topic), HasSubstr("Usage: adu-opwatch notify test NAME"));
+  EXPECT_THAT(HelpText(""), HasSubstr("adu-opwatch notify test NAME [--config FILE]"));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include "adu/core/time_format.h"
@@ -76,6 +77,12 @@ constexpr const char* kInsertPollError =
 constexpr const char* kCapPollErrors =
     "DELETE FROM poll_errors WHERE id IN (SELECT id FROM poll_errors "
     "WHERE kind = ?1 AND operation_id = ?2 ORDER BY id DESC LIMIT -1 OFFSET ?3)";
+
+// One pending outbox row per matching target; a row already there (the same batch written again
+// after a failed commit cannot get here, but a hand-inserted one can) is left alone.
+constexpr const char* kInsertNotification =
+    "INSERT INTO notifications (event_id, target, snapshot_id, created_at, next_attempt_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (event_id, target) DO NOTHING";
 
 const std::string kLoadOperations =
     std::string(internal::kOperationRowSelect) + "ORDER BY kind, operation_id";
@@ -195,6 +202,12 @@ class SqliteStore::Impl {
   Status Write(const std::vector<PollRecord>& batch);
   Result<MaintainProgress> Maintain(WallTime now);
 
+  void SetNotifyRouting(NotifyRouting routing) {
+    std::lock_guard lock(routing_mu_);
+    routing_ = std::move(routing);
+  }
+  void SetOutboxListener(std::function<void()> listener) { outbox_listener_ = std::move(listener); }
+
  private:
   // A failed step's message, captured before ROLLBACK overwrites sqlite3_errmsg.
   struct Failure {
@@ -246,6 +259,8 @@ class SqliteStore::Impl {
   std::optional<Failure> ReadTransitionFacts(const OperationKey& key, const std::string& status,
                                              TransitionFacts& out);
   std::optional<Failure> MarkFirstSnapshot(const OperationKey& key);
+  std::optional<Failure> WriteOutboxRows(int64_t snapshot_id, const std::string& status,
+                                         WallTime at);
   std::optional<Failure> CapErrors(const OperationKey& key, int keep, int64_t* deleted);
   std::optional<Failure> ReadKeys(const char* sql, std::vector<OperationKey>& out,
                                   const std::function<void(Query&)>& bind);
@@ -255,6 +270,11 @@ class SqliteStore::Impl {
   DbPtr db_;
   internal::StatementCache stmts_;
   bool cap_checked_ = false;  // the whole-table error-cap pass runs once per process
+  std::mutex routing_mu_;
+  NotifyRouting routing_;        // guarded by routing_mu_
+  NotifyRouting batch_routing_;  // routing_ as Write() found it: one routing per transaction
+  int64_t outbox_rows_ = 0;      // written by the current Write()
+  std::function<void()> outbox_listener_;
 };
 
 std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteRecord(const PollRecord& r) {
@@ -310,6 +330,9 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteChanged(const 
     q.BindOpt(12, facts.previous_status).Bind(13, int64_t{facts.status_changed ? 1 : 0});
     if (!Run(q, "cannot insert a snapshot", failure)) return failure;
     snapshot_id = sqlite3_last_insert_rowid(db_.get());
+    if (facts.status_changed) {
+      if (auto f = WriteOutboxRows(snapshot_id, snap.status, r.at)) return f;
+    }
   }
   auto* s = Stmt(kUpdateAfterSnapshot, failure);
   if (!s) return failure;
@@ -396,6 +419,26 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::ReadTransitionFacts
   return std::nullopt;
 }
 
+// The outbox rows of one transition, in the snapshot's transaction: a crash can neither lose an
+// event nor leave one without its snapshot.
+std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::WriteOutboxRows(
+    int64_t snapshot_id, const std::string& status, WallTime at) {
+  const std::optional<std::string> to_status =
+      status.empty() ? std::nullopt : std::optional<std::string>(status);
+  std::optional<Failure> failure;
+  for (const NotifyRoute& route : batch_routing_.routes) {
+    if (!RouteMatches(route, to_status)) continue;
+    auto* s = Stmt(kInsertNotification, failure);
+    if (!s) return failure;
+    Query q(s);
+    q.Bind(1, NotificationEventId(batch_routing_.instance_id, snapshot_id)).Bind(2, route.target);
+    q.Bind(3, snapshot_id).Bind(4, FormatTimestamp(at));
+    if (!Run(q, "cannot insert a notification", failure)) return failure;
+    outbox_rows_ += sqlite3_changes(db_.get());
+  }
+  return std::nullopt;
+}
+
 std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::MarkFirstSnapshot(
     const OperationKey& key) {
   std::optional<Failure> failure;
@@ -437,13 +480,21 @@ std::optional<SqliteStore::Impl::Failure> SqliteStore::Impl::ReadKeys(
 
 Status SqliteStore::Impl::Write(const std::vector<PollRecord>& batch) {
   if (batch.empty()) return Status::Ok();
-  return InTransaction("cannot write a batch of " + std::to_string(batch.size()) + " poll results",
-                       [&]() -> std::optional<Failure> {
-                         for (const auto& r : batch) {
-                           if (auto f = WriteRecord(r)) return f;
-                         }
-                         return std::nullopt;
-                       });
+  {
+    std::lock_guard lock(routing_mu_);
+    batch_routing_ = routing_;
+  }
+  outbox_rows_ = 0;
+  Status st =
+      InTransaction("cannot write a batch of " + std::to_string(batch.size()) + " poll results",
+                    [&]() -> std::optional<Failure> {
+                      for (const auto& r : batch) {
+                        if (auto f = WriteRecord(r)) return f;
+                      }
+                      return std::nullopt;
+                    });
+  if (st.ok() && outbox_rows_ > 0 && outbox_listener_) outbox_listener_();
+  return st;
 }
 
 Result<std::vector<OperationRecord>> SqliteStore::Impl::LoadOperations() {
@@ -578,6 +629,14 @@ Status SqliteStore::SetWatchList(const std::vector<OperationKey>& watched, WallT
 }
 
 Status SqliteStore::Write(const std::vector<PollRecord>& batch) { return impl_->Write(batch); }
+
+void SqliteStore::SetNotifyRouting(NotifyRouting routing) {
+  impl_->SetNotifyRouting(std::move(routing));
+}
+
+void SqliteStore::SetOutboxListener(std::function<void()> listener) {
+  impl_->SetOutboxListener(std::move(listener));
+}
 
 Result<MaintainProgress> SqliteStore::Maintain(WallTime now) { return impl_->Maintain(now); }
 

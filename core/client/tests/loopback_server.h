@@ -122,8 +122,9 @@ class LoopbackServer {
       std::string head = buffer.substr(0, end + 4);
       buffer.erase(0, end + 4);
       // A request body (POST): read it and echo it after the head.
-      if (const auto cl = head.find("Content-Length: "); cl != std::string::npos) {
-        const size_t len = std::stoul(head.substr(cl + 16));
+      // cpprest writes "Content-Length:N", libcurl "Content-Length: N".
+      if (const auto cl = head.find("Content-Length:"); cl != std::string::npos) {
+        const size_t len = std::stoul(head.substr(cl + 15));
         while (buffer.size() < len) {
           if (!WaitReadable(fd)) return;
           char buf[4096];
@@ -153,12 +154,22 @@ class LoopbackServer {
                                  R"("lastActionDateTime":"a","createdDateTime":"b"}]})";
         SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
                         "\r\n\r\n" + body);
+      } else if (path.starts_with("/respond/")) {
+        // "/respond/<status>[/after/<seconds>]...": that status (and a Retry-After), the request
+        // target echoed as the body (a receiver that repeats a secret URL back).
+        std::string extra;
+        if (const auto after = path.find("/after/"); after != std::string::npos) {
+          extra = "Retry-After: " + path.substr(after + 7, path.find('/', after + 7) - after - 7) +
+                  "\r\n";
+        }
+        SendAll(fd, "HTTP/1.1 " + path.substr(9, 3) + " Whatever\r\n" + extra +
+                        "Content-Length: " + std::to_string(path.size()) + "\r\n\r\n" + path);
       } else if (path == "/bigclose") {
         SendAll(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + std::string(300000, 'z'));
         return;
       } else if (path == "/notmodified") {
         SendAll(fd, "HTTP/1.1 304 Not Modified\r\nETag: \"e1\"\r\nRetry-After: 9\r\n\r\n");
-      } else if (path == "/stall") {
+      } else if (path == "/stall" || path.starts_with("/stall/")) {
         Stall(fd);
         return;
       } else if (path == "/stallbody") {

@@ -108,6 +108,26 @@ void Figures::SetStoreQueue(uint64_t length, bool unavailable) {
   store_unavailable_.store(unavailable, std::memory_order_relaxed);
 }
 
+void Figures::SetNotificationCounts(
+    std::map<std::pair<std::string, std::string>, uint64_t> counts) {
+  std::lock_guard lock(mu_);
+  notifications_ = std::move(counts);
+}
+
+void Figures::SetNotificationTargets(const std::vector<std::string>& targets) {
+  std::lock_guard lock(mu_);
+  for (const std::string& t : targets) {
+    for (const char* result : {"delivered", "retry", "abandoned"}) {
+      notification_attempts_.emplace(std::make_pair(t, std::string(result)), 0);
+    }
+  }
+}
+
+void Figures::CountNotificationAttempt(const std::string& target, std::string_view result) {
+  std::lock_guard lock(mu_);
+  ++notification_attempts_[std::make_pair(target, std::string(result))];
+}
+
 FiguresSnapshot Figures::Read(MonoTime now) const {
   FiguresSnapshot s;
   for (RequestCall call : {RequestCall::kGet, RequestCall::kList, RequestCall::kToken}) {
@@ -142,6 +162,10 @@ FiguresSnapshot Figures::Read(MonoTime now) const {
   std::lock_guard lock(mu_);
   s.operations = operations_;
   for (const auto& [key, n] : transitions_) s.transitions.push_back({key.first, key.second, n});
+  for (const auto& [key, n] : notifications_) s.notifications.push_back({key.first, key.second, n});
+  for (const auto& [key, n] : notification_attempts_) {
+    s.notification_attempts.push_back({key.first, key.second, n});
+  }
   for (RequestCall call : {RequestCall::kGet, RequestCall::kList}) {
     const BudgetWindow& w = budget_windows_[BudgetIndex(call)];
     uint64_t used = 0;

@@ -74,6 +74,23 @@ TEST(FamiliesTest, LabelledSeries) {
   EXPECT_THAT(text, HasSubstr("adu_opwatch_store_unavailable 1\n"));
 }
 
+TEST(FamiliesTest, NotificationSeries) {
+  Figures f;
+  EXPECT_THAT(TextOf(f), HasSubstr("# TYPE adu_opwatch_notifications gauge\n"));
+  EXPECT_THAT(TextOf(f), HasSubstr("# TYPE adu_opwatch_notification_attempts_total counter\n"));
+  f.SetNotificationTargets({"ops"});
+  f.CountNotificationAttempt("ops", "retry");
+  f.CountNotificationAttempt("ops", "retry");
+  f.SetNotificationCounts({{{"ops", "pending"}, 4}, {{"ops", "delivered"}, 9}});
+  const std::string text = TextOf(f);
+  EXPECT_THAT(text, HasSubstr("adu_opwatch_notifications{target=\"ops\",state=\"pending\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("adu_opwatch_notifications{target=\"ops\",state=\"delivered\"} 9\n"));
+  EXPECT_THAT(text, HasSubstr("adu_opwatch_notification_attempts_total{target=\"ops\","
+                              "result=\"retry\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("adu_opwatch_notification_attempts_total{target=\"ops\","
+                              "result=\"delivered\"} 0\n"));
+}
+
 TEST(FamiliesTest, LabelValuesAreEscaped) {
   Figures f;
   f.CountTransition(OperationKind::kDevice,

@@ -124,6 +124,35 @@ struct WatchEntry {
   bool operator==(const WatchEntry&) const = default;
 };
 
+// notify[].webhook.format: the body the webhook is sent (docs/notifications.md).
+enum class NotifyFormat { kJson, kSlack, kTeams };
+std::string_view NotifyFormatName(NotifyFormat format);  // "json" | "slack" | "teams"
+
+struct WebhookConfig {
+  std::string url;  // as written (a secret: never logged whole); https, or http to loopback
+  NotifyFormat format = NotifyFormat::kJson;
+  // Resolved against the config file's directory; "" when absent and no
+  // $CREDENTIALS_DIRECTORY/<name>-secret exists (then nothing is signed). Checked readable, never
+  // read here.
+  std::string secret_file;
+  Duration timeout = std::chrono::seconds(10);
+
+  bool operator==(const WebhookConfig&) const = default;
+};
+
+// One `notify:` entry: exactly one of `webhook` and `exec` is set.
+struct NotifyTargetConfig {
+  std::string name;             // [a-z0-9-]+, unique
+  std::vector<std::string> on;  // statuses whose arrival fires, as written; empty when on_any
+  bool on_any = false;          // `on: [any]`: every transition, first seen included
+  std::optional<WebhookConfig> webhook;
+  std::vector<std::string> exec;  // argv; argv[0] an absolute path to an executable file
+  Duration exec_timeout = std::chrono::seconds(30);
+  std::string origin;  // "file:line" of the entry
+
+  bool operator==(const NotifyTargetConfig&) const = default;
+};
+
 struct Config {
   std::string path;      // the configuration file as given
   std::string endpoint;  // normalised: "https://host[:port]" or "http://<loopback>:port", no slash
@@ -139,6 +168,8 @@ struct Config {
   std::optional<std::string> watch_file;  // resolved against the config file's directory
   std::vector<WatchEntry> watch;          // `watch` merged with the watch file's list
   DiscoverConfig discover;
+  std::vector<NotifyTargetConfig> notify;              // `notify:`, in file order
+  Duration notify_retry_for = std::chrono::hours(24);  // then an event is abandoned
 
   bool operator==(const Config&) const = default;
 };

@@ -68,6 +68,15 @@ struct FiguresSnapshot {
   std::vector<Budget> budgets;  // get and list
   uint64_t store_queue_length = 0;
   bool store_unavailable = false;
+  // Outbox rows by (target, state) as last counted, and delivery attempts by (target, result:
+  // "delivered" | "retry" | "abandoned"). Both ordered by target.
+  struct NotificationCount {
+    std::string target;
+    std::string label;  // the state or the result
+    uint64_t count;
+  };
+  std::vector<NotificationCount> notifications;
+  std::vector<NotificationCount> notification_attempts;
 };
 
 class Figures {
@@ -105,6 +114,12 @@ class Figures {
   // The store writer.
   void SetStoreQueue(uint64_t length, bool unavailable);
 
+  // The delivery worker: replaces the outbox counts (every target's three states, 0 included),
+  // and counts one attempt. A target's attempt series start at 0 when SetNotificationTargets
+  // lists it.
+  void SetNotificationCounts(std::map<std::pair<std::string, std::string>, uint64_t> counts);
+  void SetNotificationTargets(const std::vector<std::string>& targets);
+  void CountNotificationAttempt(const std::string& target, std::string_view result);
   // A consistent copy; `now` is for the budget window.
   FiguresSnapshot Read(MonoTime now) const;
 
@@ -133,6 +148,8 @@ class Figures {
   std::vector<OperationCount> operations_;
   std::map<std::pair<OperationKind, std::string>, uint64_t> transitions_;
   std::array<BudgetWindow, 2> budget_windows_;
+  std::map<std::pair<std::string, std::string>, uint64_t> notifications_;
+  std::map<std::pair<std::string, std::string>, uint64_t> notification_attempts_;
 };
 
 }  // namespace adu

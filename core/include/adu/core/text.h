@@ -1,8 +1,10 @@
-// ASCII text helpers shared by every part (config, client, transports, domain). Locale-free:
-// they only fold or test the ASCII letters and spaces, whatever the process locale says, because
-// the things compared here (header names, status words, URL schemes and hosts) are ASCII tokens.
+// Text helpers shared by every part (config, client, transports, domain, notifications).
+// Locale-free: they only fold or test the ASCII letters and spaces, whatever the process locale
+// says, because the things compared here (header names, status words, URL schemes and hosts) are
+// ASCII tokens.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -23,5 +25,14 @@ std::string_view TrimSpace(std::string_view text);
 // `text` in double quotes with `"`, `\` and control bytes escaped (\xNN), so an error message that
 // quotes user input stays one line whatever the input holds.
 std::string Quote(std::string_view text);
+
+// Length of the valid UTF-8 sequence starting at text[i] (1-4), or 0 when it is not valid
+// (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short).
+size_t Utf8SequenceLength(std::string_view text, size_t i);
+
+// Appends `text` to `out` as a JSON string literal: `"` `\` and control bytes escaped, invalid
+// UTF-8 replaced by U+FFFD, so whatever `text` holds (untrusted service or receiver strings) the
+// output is valid JSON.
+void AppendJsonString(std::string& out, std::string_view text);
 
 }  // namespace adu

@@ -36,4 +36,9 @@ struct UrlParseOptions {
 // to a loopback host) is allowed`.
 Result<UrlParts> ParseUrl(std::string_view text, UrlParseOptions options = {});
 
+// What a log or an error may show of a URL that is a secret (a webhook URL: Slack's and Teams'
+// are capabilities): `scheme://host[:port]` only, never the path, query or fragment;
+// "(invalid URL)" when `url` does not parse.
+std::string RedactedUrl(std::string_view url);
+
 }  // namespace adu

@@ -15,12 +15,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "adu/core/domain.h"
+#include "adu/core/notify_outbox.h"
 #include "adu/core/result.h"
 #include "adu/core/store.h"
 
@@ -58,6 +60,15 @@ class SqliteStore final : public adu::Store {
   Result<MaintainProgress> Maintain(WallTime now) override;
 
   const std::string& path() const;
+
+  // Which targets get an outbox row (`notifications`) for which new statuses, from the next
+  // Write() on: each stored snapshot that is a row of the transitions view gets one pending row
+  // per matching target, in the same transaction. Empty routes: no rows. Thread-safe (the daemon
+  // sets it at start and on reload while the writer thread writes).
+  void SetNotifyRouting(NotifyRouting routing);
+  // Called on the writing thread after a Write() committed at least one outbox row, so delivery
+  // need not poll. Set before the first Write().
+  void SetOutboxListener(std::function<void()> listener);
 
   // The schema version this build writes (PRAGMA user_version after Open()).
   static int SchemaVersion();

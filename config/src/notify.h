@@ -1,0 +1,18 @@
+// The `notify:` list and `notify_retry_for` (internal): read and validated apart from the rest of
+// the schema so the loader only calls in.
+#pragma once
+
+#include <filesystem>
+
+#include "adu/config/config.h"
+#include "schema.h"
+
+namespace adu::config::internal {
+
+// Reads `notify` and `notify_retry_for` from the top-level map into `cfg`; reports every bad
+// entry to the map's Diagnostics. Checks that files exist and are readable or executable, never
+// reads a secret.
+void ReadNotify(const MapReader& top, Diagnostics& diag, const std::filesystem::path& base_dir,
+                Config& cfg);
+
+}  // namespace adu::config::internal
