@@ -215,6 +215,7 @@ JsonObject OpJson(const storage::OperationRow& r) {
       .Str("status", r.status)
       .Str("etag", r.etag);
   o.Str("state", r.state)
+      .Str("origin", r.origin)
       .Str("first_seen_at", r.first_seen_at)
       .Str("last_polled_at", r.last_polled_at);
   o.Str("last_changed_at", r.last_changed_at).Str("next_poll_at", r.next_poll_at);
@@ -264,6 +265,7 @@ std::string SummaryText(const OperationRow& op) {
   Table summary({"", ""});
   summary.Add({"status", OrDash(op.status)});
   summary.Add({"state", Cell(op.state)});
+  summary.Add({"origin", Cell(op.origin)});
   summary.Add({"etag", OrDash(op.etag)});
   summary.Add({"first seen", OrDash(op.first_seen_at)});
   summary.Add({"last poll", OrDash(op.last_polled_at)});
@@ -316,10 +318,11 @@ std::string PollErrorsText(const History& h) {
 }  // namespace
 
 std::string RenderStatusTable(const std::vector<OperationRow>& ops) {
-  Table table({"ID", "KIND", "STATUS", "STATE", "LAST CHANGE (UTC)", "LAST POLL (UTC)", "ERRORS"});
+  Table table({"ID", "KIND", "STATUS", "STATE", "ORIGIN", "LAST CHANGE (UTC)", "LAST POLL (UTC)",
+               "ERRORS"});
   for (const auto& op : ops) {
     table.Add({Cell(op.operation_id), Cell(op.kind), OrDash(op.status), Cell(op.state),
-               ShortTime(op.last_changed_at), ShortTime(op.last_polled_at),
+               Cell(op.origin), ShortTime(op.last_changed_at), ShortTime(op.last_polled_at),
                std::to_string(op.errors)});
   }
   std::string out = table.Render();

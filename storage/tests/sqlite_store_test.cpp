@@ -423,7 +423,7 @@ TEST(SqliteStoreTest, SetWatchListInsertsUnwatchesAndReactivates) {
   EXPECT_EQ(states(), (std::vector<std::string>{"device|a|terminal|2026-11-27T08:00:00.000Z",
                                                 "device|b|active|2026-11-27T08:00:00.000Z",
                                                 "update|c|unwatched|2026-11-27T08:00:10.000Z"}));
-  ASSERT_TRUE(store->SetWatchList({}, T(30)).ok());
+  ASSERT_TRUE(store->SetWatchList(std::vector<OperationKey>{}, T(30)).ok());
   EXPECT_EQ(db.Int("SELECT count(*) FROM operations WHERE state = 'unwatched'"), 3);
 }
 
