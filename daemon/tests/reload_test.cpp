@@ -139,3 +139,36 @@ TEST(ReloadDiffTest, WatchFileMoved) {
 
 }  // namespace
 }  // namespace adu::daemon
+
+namespace adu::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Discovery turns on, off or changes at once (an engine option), wherever its key was written.
+TEST(ReloadDiffTest, DiscoverySettingsApplyAtOnceButTheirOriginDoesNotCount) {
+  config::Config on = Running();
+  on.discover.kinds = {OperationKind::kDevice, OperationKind::kUpdate};
+  on.discover.origin = "config.yaml:20";
+  EXPECT_TRUE(Diff(Running(), on).engine_options_changed);
+  EXPECT_TRUE(Diff(on, Running()).engine_options_changed);
+  config::Config moved = on;
+  moved.discover.origin = "config.yaml:30";
+  EXPECT_FALSE(Diff(on, moved).engine_options_changed);
+  config::Config slower = on;
+  slower.discover.interval = 5min;
+  const ReloadPlan plan = Diff(on, slower);
+  EXPECT_TRUE(plan.engine_options_changed);
+  EXPECT_TRUE(plan.needs_restart.empty());
+  EXPECT_EQ(plan.applied.discover.interval, 5min);
+}
+
+// The same entry moved from the configuration to the watch file changes its origin.
+TEST(ReloadDiffTest, AWatchEntryMovedToTheWatchFileIsAWatchListChange) {
+  config::Config next = Running();
+  next.watch[0].source = OperationOrigin::kWatchFile;
+  EXPECT_TRUE(Diff(Running(), next).watch_list_changed);
+}
+
+}  // namespace
+}  // namespace adu::daemon
