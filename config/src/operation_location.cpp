@@ -73,8 +73,8 @@ Result<OperationKey> ParseLocation(std::string_view text, const WatchListTarget&
       path.empty() ? std::vector<std::string_view>{} : SplitPath(path);
   // The oldest API versions put "v2" after the instance.
   if (seg.size() == 6 && seg[2] == "v2") seg.erase(seg.begin() + 2);
-  if (seg.size() != 5 || !EqualsIgnoreCase(seg[0], "deviceUpdate") || seg[3] != "operations" ||
-      (seg[2] != "management" && seg[2] != "updates")) {
+  if (seg.size() != 5 || !EqualsIgnoreCase(seg[0], "deviceUpdate") || seg[1].empty() ||
+      seg[3] != "operations" || (seg[2] != "management" && seg[2] != "updates")) {
     return Status::Error(Quote(text) + " is neither an operation ID nor an Operation-Location: " +
                          std::string(kExpectedForms));
   }

@@ -78,6 +78,14 @@ TEST(ReloadDiffTest, PerOperationIntervalIsAWatchListChangeButItsOriginIsNot) {
   EXPECT_TRUE(Diff(Running(), reordered).watch_list_changed);
 }
 
+TEST(ReloadDiffTest, AnEntryMovedToTheOtherListIsAWatchListChange) {
+  config::Config moved = Running();
+  moved.watch[0].source = OperationOrigin::kWatchFile;  // from `watch` to the watch file
+  moved.watch[0].origin = "watch.yaml:3";
+  EXPECT_TRUE(Diff(Running(), moved).watch_list_changed);
+  EXPECT_EQ(Diff(Running(), moved).applied.watch[0].source, OperationOrigin::kWatchFile);
+}
+
 TEST(ReloadDiffTest, SettingsBoundAtStartAreRefusedAndKept) {
   const config::Config running = Running();
   config::Config next = running;
