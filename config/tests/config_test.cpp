@@ -614,6 +614,12 @@ TEST(ShippedExamples, PackagingConfigLoadsOnceFilledIn) {
   EXPECT_EQ(r->instance_id, "contoso");
   EXPECT_EQ(r->auth.method, AuthMethod::kClientSecret);
   EXPECT_TRUE(r->watch.empty());
+  // Discovery is on for both kinds, with the contract's defaults.
+  EXPECT_EQ(r->discover.kinds,
+            (std::vector<OperationKind>{OperationKind::kDevice, OperationKind::kUpdate}));
+  EXPECT_EQ(r->discover.interval, 1min);
+  EXPECT_EQ(r->discover.resync, std::optional<Duration>(1h));
+  EXPECT_EQ(r->discover.max_age, std::chrono::hours(24 * 7));
 }
 
 TEST(ShippedExamples, PackagingConfigAsksForTheInstanceOnceTheEndpointIsSet) {
@@ -672,6 +678,9 @@ TEST(ShippedExamples, DocsExampleLoads) {
   EXPECT_EQ(r->endpoint, "http://127.0.0.1:8080");
   EXPECT_EQ(r->auth.method, AuthMethod::kNone);
   EXPECT_FALSE(r->watch.empty());
+  EXPECT_EQ(r->discover.kinds,
+            (std::vector<OperationKind>{OperationKind::kDevice, OperationKind::kUpdate}));
+  EXPECT_THAT(Summary(*r), HasSubstr("discover       device and update lists"));
 }
 
 TEST_F(LoadConfigTest, HttpTransportDefaultsToCpprestAndAcceptsCurl) {
