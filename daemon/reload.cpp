@@ -14,8 +14,8 @@ void KeepRunning(const char* key, const T& running, T& wanted, std::vector<std::
   refused.emplace_back(key);
 }
 
-// What the engine sees of the watch list: the operations, their intervals and which list named
-// them, in order (not where they were declared).
+// What the engine sees of the watch list: the operations, their intervals and which list names
+// each (an operation's stored origin follows it), in order (not the line they are declared on).
 bool SameWatchList(const std::vector<config::WatchEntry>& a,
                    const std::vector<config::WatchEntry>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {

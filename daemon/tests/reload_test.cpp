@@ -78,6 +78,14 @@ TEST(ReloadDiffTest, PerOperationIntervalIsAWatchListChangeButItsOriginIsNot) {
   EXPECT_TRUE(Diff(Running(), reordered).watch_list_changed);
 }
 
+TEST(ReloadDiffTest, AnEntryMovedToTheOtherListIsAWatchListChange) {
+  config::Config moved = Running();
+  moved.watch[0].source = OperationOrigin::kWatchFile;  // from `watch` to the watch file
+  moved.watch[0].origin = "watch.yaml:3";
+  EXPECT_TRUE(Diff(Running(), moved).watch_list_changed);
+  EXPECT_EQ(Diff(Running(), moved).applied.watch[0].source, OperationOrigin::kWatchFile);
+}
+
 TEST(ReloadDiffTest, SettingsBoundAtStartAreRefusedAndKept) {
   const config::Config running = Running();
   config::Config next = running;
@@ -161,13 +169,6 @@ TEST(ReloadDiffTest, DiscoverySettingsApplyAtOnceButTheirOriginDoesNotCount) {
   EXPECT_TRUE(plan.engine_options_changed);
   EXPECT_TRUE(plan.needs_restart.empty());
   EXPECT_EQ(plan.applied.discover.interval, 5min);
-}
-
-// The same entry moved from the configuration to the watch file changes its origin.
-TEST(ReloadDiffTest, AWatchEntryMovedToTheWatchFileIsAWatchListChange) {
-  config::Config next = Running();
-  next.watch[0].source = OperationOrigin::kWatchFile;
-  EXPECT_TRUE(Diff(Running(), next).watch_list_changed);
 }
 
 }  // namespace
