@@ -29,13 +29,17 @@ EngineOptions EngineOptionsFrom(const config::Config& c) {
   o.stop_on_terminal = c.poll.stop_on_terminal;
   o.use_list = ListModeOf(c.poll.use_list);
   o.budget_time_scale = BenchTimeScaleForTest();
+  o.discovery.kinds = c.discover.kinds;
+  o.discovery.interval = c.discover.interval;
+  o.discovery.resync = c.discover.resync;
+  o.discovery.max_age = c.discover.max_age;
   return o;
 }
 
 std::vector<WatchItem> WatchItemsFrom(const config::Config& c) {
   std::vector<WatchItem> items;
   items.reserve(c.watch.size());
-  for (const auto& w : c.watch) items.push_back({w.key, w.interval});
+  for (const auto& w : c.watch) items.push_back({w.key, w.interval, w.source});
   return items;
 }
 

@@ -14,13 +14,19 @@ void KeepRunning(const char* key, const T& running, T& wanted, std::vector<std::
   refused.emplace_back(key);
 }
 
-// What the engine sees of the watch list: the operations and their intervals, in order (not
-// where they were declared).
+// What the engine sees of the watch list: the operations, their intervals and which list names
+// each (an operation's stored origin follows it), in order (not the line they are declared on).
 bool SameWatchList(const std::vector<config::WatchEntry>& a,
                    const std::vector<config::WatchEntry>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.key == y.key && x.interval == y.interval;
+    return x.key == y.key && x.interval == y.interval && x.source == y.source;
   });
+}
+
+// What the engine takes of `discover` (not where it was written).
+bool SameDiscovery(config::DiscoverConfig a, const config::DiscoverConfig& b) {
+  a.origin = b.origin;
+  return a == b;
 }
 
 }  // namespace
@@ -39,7 +45,8 @@ ReloadPlan Diff(const config::Config& running, config::Config next) {
   KeepRunning("http.transport", running.http, next.http, refused);
 
   plan.watch_list_changed = !SameWatchList(running.watch, next.watch);
-  plan.engine_options_changed = !(running.poll == next.poll);
+  plan.engine_options_changed =
+      !(running.poll == next.poll) || !SameDiscovery(running.discover, next.discover);
   plan.log_level_changed = running.log_level != next.log_level;
   plan.watch_file_moved = running.watch_file != next.watch_file;
   plan.applied = std::move(next);

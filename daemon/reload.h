@@ -20,7 +20,7 @@ struct ReloadPlan {
   // "storage", "http.transport".
   std::vector<std::string> needs_restart;
   bool watch_list_changed = false;      // operations, kinds or per-operation intervals
-  bool engine_options_changed = false;  // any `poll` setting the engine takes at once
+  bool engine_options_changed = false;  // any `poll` or `discover` setting (taken at once)
   bool log_level_changed = false;
   bool watch_file_moved = false;  // `watch_file` names another file (or none, or one now)
 };

@@ -179,6 +179,7 @@ void AddOperationFields(JsonObject& o, const storage::OperationRow& r) {
       .Str("status", r.status)
       .Str("etag", r.etag);
   o.Str("state", r.state)
+      .Str("origin", r.origin)
       .Str("first_seen_at", r.first_seen_at)
       .Str("last_polled_at", r.last_polled_at);
   o.Str("last_changed_at", r.last_changed_at).Str("next_poll_at", r.next_poll_at);
@@ -227,6 +228,7 @@ std::string SummaryText(const OperationRow& op) {
   Table summary({"", ""});
   summary.Add({"status", OrDash(op.status)});
   summary.Add({"state", Cell(op.state)});
+  summary.Add({"origin", Cell(op.origin)});
   summary.Add({"etag", OrDash(op.etag)});
   summary.Add({"first seen", OrDash(op.first_seen_at)});
   summary.Add({"last poll", OrDash(op.last_polled_at)});
@@ -286,6 +288,8 @@ std::string RenderStatusTable(const std::vector<OperationRow>& ops) {
       {"STATUS",
        [](std::string* out, const OperationRow& op) { return AppendOrDash(out, op.status); }},
       {"STATE", [](std::string* out, const OperationRow& op) { return AppendCell(out, op.state); }},
+      {"ORIGIN",
+       [](std::string* out, const OperationRow& op) { return AppendCell(out, op.origin); }},
       {"LAST CHANGE (UTC)",
        [](std::string* out, const OperationRow& op) {
          return AppendShortTime(out, op.last_changed_at);

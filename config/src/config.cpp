@@ -4,10 +4,12 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "files.h"
@@ -33,7 +35,7 @@ constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info"
 constexpr std::array<std::string_view, 2> kKindNames = {"device", "update"};
 
 // Every key of the schema, for "did you mean" hints about a key written at the wrong level.
-constexpr std::array<std::string_view, 34> kAllPaths = {
+constexpr std::array<std::string_view, 39> kAllPaths = {
     "endpoint",
     "instance_id",
     "api_version",
@@ -68,6 +70,11 @@ constexpr std::array<std::string_view, 34> kAllPaths = {
     "watch_file",
     "notify",
     "notify_retry_for",
+    "discover",
+    "discover.kinds",
+    "discover.interval",
+    "discover.resync",
+    "discover.max_age",
 };
 
 // Bounds that catch unit mistakes ("30ms" meant as "30s") without constraining real use.
@@ -82,6 +89,14 @@ constexpr Duration kMaxRetention = std::chrono::hours(24 * 36500);
 constexpr int kMaxConcurrency = 256;
 constexpr int kNoMax = 2147483647;
 constexpr size_t kMaxIdLength = 256;
+// discover: as the contract says. resync below a minute would spend the list budget on
+// unfiltered passes; max_age beyond 7d is pointless (the service keeps completed ones 7 days).
+constexpr Duration kMinDiscoverInterval = 10s;
+constexpr Duration kMaxDiscoverInterval = 1h;
+constexpr Duration kMinResync = 1min;
+constexpr Duration kMaxResync = std::chrono::hours(24 * 7);
+constexpr Duration kMinMaxAge = 1min;
+constexpr Duration kMaxMaxAge = std::chrono::hours(24 * 7);
 
 // The watch list with where each entry was written, for messages.
 struct WatchItems {
@@ -187,52 +202,94 @@ bool ParseDocument(const std::string& content, Diagnostics& diag, YAML::Node& ou
   return true;
 }
 
-void ReadWatchList(Diagnostics& diag, const YAML::Node& list, const std::string& path,
+// How a watch list is read: which list it is and the service its Operation-Locations must name.
+struct WatchListContext {
+  std::string path;  // "watch"
+  OperationOrigin source = OperationOrigin::kConfig;
+  const WatchListTarget* target = nullptr;  // nullptr: Operation-Locations cannot be checked
+};
+
+// The key an item's text names: an operation ID, or the kind and ID of an Operation-Location.
+// `kind` is the item's own `kind:` (the map form), when it has one.
+std::optional<OperationKey> ReadWatchKey(Diagnostics& diag, const WatchListContext& ctx,
+                                         const std::string& text, const YAML::Mark& mark,
+                                         const std::string& path,
+                                         std::optional<OperationKind> kind) {
+  if (!IsOperationLocation(text)) {
+    if (Status s = ValidateOperationId(text); !s) {
+      diag.Add(mark, path, s.message());
+      return std::nullopt;
+    }
+    return OperationKey{kind.value_or(OperationKind::kDevice), text};
+  }
+  auto key = ParseOperationLocation(text, ctx.target ? *ctx.target : WatchListTarget{});
+  if (!key) {
+    diag.Add(mark, path, key.error());
+    return std::nullopt;
+  }
+  return *key;
+}
+
+// One item of a watch list: a plain string (an ID or an Operation-Location) or a map.
+std::optional<WatchEntry> ReadWatchItem(Diagnostics& diag, const WatchListContext& ctx,
+                                        const YAML::Node& list, const YAML::Node& item,
+                                        const std::string& item_path) {
+  WatchEntry entry;
+  entry.source = ctx.source;
+  entry.origin = diag.Origin(item.Mark());
+  if (item.IsScalar()) {
+    auto key = ReadWatchKey(diag, ctx, item.Scalar(), item.Mark(), item_path, std::nullopt);
+    if (!key) return std::nullopt;
+    entry.key = std::move(*key);
+    return entry;
+  }
+  if (!item.IsMap()) {
+    // yaml-cpp places an empty item at the next token (often the next line): point at the
+    // list instead; the index in the key path says which item.
+    diag.Add(item.IsNull() ? list.Mark() : item.Mark(), item_path,
+             "expected an operation ID or a map with id, kind and interval, found " +
+                 std::string(internal::NodeKind(item)));
+    return std::nullopt;
+  }
+  MapReader r(diag, item, item.Mark(), item_path, {"id", "kind", "interval"});
+  auto id = r.String("id", Need::kRequired);
+  std::optional<OperationKind> kind;
+  if (auto i = r.Choice("kind", kKindNames)) kind = OperationKind(*i);
+  entry.interval = r.Dur("interval", kMinInterval, kMaxInterval);
+  if (!id) return std::nullopt;
+  auto key = ReadWatchKey(diag, ctx, *id, r.MarkOf("id"), r.PathOf("id"), kind);
+  if (!key) return std::nullopt;
+  if (kind && *kind != key->kind) {
+    r.Error("kind", std::string(KindName(*kind)) + ", but the Operation-Location in id names " +
+                        (key->kind == OperationKind::kUpdate ? "an update" : "a device") +
+                        " operation");
+    return std::nullopt;
+  }
+  entry.key = std::move(*key);
+  return entry;
+}
+
+void ReadWatchList(Diagnostics& diag, const YAML::Node& list, const WatchListContext& ctx,
                    WatchItems& out) {
   if (!list.IsDefined() || list.IsNull()) return;  // empty: valid, the daemon idles
   if (!list.IsSequence()) {
-    diag.Add(list.Mark(), path,
+    diag.Add(list.Mark(), ctx.path,
              "expected a list of operation IDs, found " + std::string(internal::NodeKind(list)));
     return;
   }
   std::map<OperationKey, size_t> seen;
   size_t index = 0;
   for (const YAML::Node& item : list) {
-    const std::string item_path = path + "[" + std::to_string(index++) + "]";
-    WatchEntry entry;
-    YAML::Mark id_mark = item.Mark();
-    std::string id_path = item_path;
-    if (item.IsScalar()) {
-      entry.key.id = item.Scalar();
-    } else if (item.IsMap()) {
-      MapReader r(diag, item, item.Mark(), item_path, {"id", "kind", "interval"});
-      auto id = r.String("id", Need::kRequired);
-      if (auto kind = r.Choice("kind", kKindNames)) entry.key.kind = OperationKind(*kind);
-      entry.interval = r.Dur("interval", kMinInterval, kMaxInterval);
-      if (!id) continue;
-      entry.key.id = *id;
-      id_mark = r.MarkOf("id");
-      id_path = r.PathOf("id");
-    } else {
-      // yaml-cpp places an empty item at the next token (often the next line): point at the
-      // list instead; the index in the key path says which item.
-      diag.Add(item.IsNull() ? list.Mark() : item.Mark(), item_path,
-               "expected an operation ID or a map with id, kind and interval, found " +
-                   std::string(internal::NodeKind(item)));
-      continue;
-    }
-    if (Status s = ValidateOperationId(entry.key.id); !s) {
-      diag.Add(id_mark, id_path, s.message());
-      continue;
-    }
-    entry.origin = diag.Origin(item.Mark());
-    if (auto it = seen.find(entry.key); it != seen.end()) {
+    const std::string item_path = ctx.path + "[" + std::to_string(index++) + "]";
+    auto entry = ReadWatchItem(diag, ctx, list, item, item_path);
+    if (!entry) continue;
+    if (auto it = seen.find(entry->key); it != seen.end()) {
       diag.Add(item.Mark(), item_path,
-               DuplicateMessage(entry.key, out.entries[it->second].origin, entry.origin));
+               DuplicateMessage(entry->key, out.entries[it->second].origin, entry->origin));
       continue;
     }
-    seen.emplace(entry.key, out.entries.size());
-    out.entries.push_back(std::move(entry));
+    seen.emplace(entry->key, out.entries.size());
+    out.entries.push_back(std::move(*entry));
     out.marks.push_back(item.Mark());
   }
 }
@@ -369,12 +426,71 @@ void ReadMetrics(const MapReader& top, Diagnostics& diag, const std::filesystem:
   }
 }
 
+// discover.kinds: a list of distinct kinds; [] (or no list) leaves discovery off.
+void ReadDiscoverKinds(const MapReader& d, Diagnostics& diag, std::vector<OperationKind>& kinds) {
+  const YAML::Node list = d.Get("kinds");
+  if (!list.IsDefined()) return;
+  if (!list.IsSequence()) {
+    d.Error("kinds", "expected a list of kinds such as [device, update], found " +
+                         std::string(internal::NodeKind(list)));
+    return;
+  }
+  std::map<OperationKind, size_t> seen;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    const std::string path = d.PathOf("kinds") + "[" + std::to_string(i) + "]";
+    // An empty item has no position of its own: point at the list.
+    const YAML::Mark mark = item.IsNull() ? list.Mark() : item.Mark();
+    if (!item.IsScalar()) {
+      diag.Add(mark, path,
+               "expected one of " + internal::JoinChoices(kKindNames) + ", found " +
+                   std::string(internal::NodeKind(item)));
+      continue;
+    }
+    const auto kind = ParseKind(item.Scalar());
+    if (!kind) {
+      std::string message =
+          Quote(item.Scalar()) + " is not one of " + internal::JoinChoices(kKindNames);
+      if (auto near = internal::ClosestMatch(item.Scalar(), kKindNames)) {
+        message += "; did you mean " + std::string(*near) + "?";
+      }
+      diag.Add(mark, path, message);
+      continue;
+    }
+    if (auto it = seen.find(*kind); it != seen.end()) {
+      diag.Add(mark, path,
+               Quote(item.Scalar()) + " is listed twice (already " + d.PathOf("kinds") + "[" +
+                   std::to_string(it->second) + "])");
+      continue;
+    }
+    seen.emplace(*kind, i);
+    kinds.push_back(*kind);
+  }
+}
+
+void ReadDiscover(const MapReader& top, Diagnostics& diag, DiscoverConfig& discover) {
+  if (!top.Has("discover")) return;
+  discover.origin = diag.Origin(top.KeyMarkOf("discover"));
+  MapReader d(diag, top.Get("discover"), top.MarkOf("discover"), "discover",
+              {"kinds", "interval", "resync", "max_age"});
+  if (!d.valid()) return;
+  ReadDiscoverKinds(d, diag, discover.kinds);
+  d.Dur("interval", discover.interval, kMinDiscoverInterval, kMaxDiscoverInterval);
+  const YAML::Node resync = d.Get("resync");
+  if (resync.IsScalar() && resync.Scalar() == "off") {
+    discover.resync.reset();
+  } else if (auto r = d.Dur("resync", kMinResync, kMaxResync)) {
+    discover.resync = *r;
+  }
+  d.Dur("max_age", discover.max_age, kMinMaxAge, kMaxMaxAge);
+}
+
 void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem::path& base_dir,
                 Config& cfg, WatchItems& watch) {
   MapReader top(
       diag, root, root.Mark(), "",
       {"endpoint", "instance_id", "api_version", "auth", "poll", "storage", "http", "metrics",
-       "database", "log_level", "watch", "watch_file", "notify", "notify_retry_for"});
+       "database", "log_level", "watch", "watch_file", "discover", "notify", "notify_retry_for"});
   if (!top.valid()) return;
   if (auto v = top.String("endpoint", Need::kRequired)) {
     if (auto url = internal::NormalizeBaseUrl(*v))
@@ -403,12 +519,15 @@ void ReadConfig(Diagnostics& diag, const YAML::Node& root, const std::filesystem
   ReadMetrics(top, diag, base_dir, cfg.metrics);
   if (auto v = top.String("database")) cfg.database = Resolve(base_dir, *v);
   if (auto i = top.Choice("log_level", kLogLevels)) cfg.log_level = std::string(kLogLevels[*i]);
-  ReadWatchList(diag, top.Get("watch"), "watch", watch);
+  ReadDiscover(top, diag, cfg.discover);
+  const WatchListTarget target{cfg.endpoint, cfg.instance_id};
+  ReadWatchList(diag, top.Get("watch"), {"watch", OperationOrigin::kConfig, &target}, watch);
   if (auto v = top.String("watch_file")) cfg.watch_file = Resolve(base_dir, *v);
   internal::ReadNotify(top, diag, base_dir, cfg);
 }
 
-Result<WatchItems> ParseWatchItems(const std::string& path, const std::string& content) {
+Result<WatchItems> ParseWatchItems(const std::string& path, const std::string& content,
+                                   const WatchListTarget* target) {
   Diagnostics diag(path);
   YAML::Node root;
   WatchItems items;
@@ -418,7 +537,7 @@ Result<WatchItems> ParseWatchItems(const std::string& path, const std::string& c
                "a watch file is a YAML list of operation IDs (lines starting with \"- \"), "
                "found a map");
     } else {
-      ReadWatchList(diag, root, "watch", items);
+      ReadWatchList(diag, root, {"watch", OperationOrigin::kWatchFile, target}, items);
     }
   }
   if (!diag.ok()) return diag.First();
@@ -443,12 +562,26 @@ Status ValidateOperationId(std::string_view id) {
   return CheckIdentifier(id, "operation ID").WithCodeOf(StatusCode::kConfig);
 }
 
-Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path) {
+namespace {
+
+Result<std::vector<WatchEntry>> LoadWatchFileFor(const std::string& path,
+                                                 const WatchListTarget* target) {
   auto content = internal::ReadRegularFile(path, "watch file");
   if (!content) return content.status().WithCodeOf(StatusCode::kConfig);
-  auto items = ParseWatchItems(path, *content);
+  auto items = ParseWatchItems(path, *content, target);
   if (!items) return items.status().WithCodeOf(StatusCode::kConfig);
   return std::move(items->entries);
+}
+
+}  // namespace
+
+Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path) {
+  return LoadWatchFileFor(path, nullptr);
+}
+
+Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path,
+                                              const WatchListTarget& target) {
+  return LoadWatchFileFor(path, &target);
 }
 
 Result<std::vector<WatchEntry>> MergeWatchLists(std::vector<WatchEntry> a,
@@ -498,7 +631,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
       return Status::Error(path + ":" + std::to_string(mark.line + 1) + ":" +
                            std::to_string(mark.column + 1) + ": watch_file: " + content.error());
     }
-    auto loaded = ParseWatchItems(*cfg.watch_file, *content);
+    const WatchListTarget target{cfg.endpoint, cfg.instance_id};
+    auto loaded = ParseWatchItems(*cfg.watch_file, *content, &target);
     if (!loaded) return loaded.status();
     from_file = std::move(*loaded);
     // Cross-file duplicates, reported at their place in the watch file.
@@ -577,6 +711,60 @@ std::string WatchSummary(const std::vector<WatchEntry>& watch) {
   return w;
 }
 
+// "2", "2.7": a per-minute figure, to one decimal when it is not whole.
+std::string FormatPerMinute(double per_minute) {
+  const auto tenths = static_cast<long long>(per_minute * 10 + 0.5);
+  std::string text = std::to_string(tenths / 10);
+  if (tenths % 10 != 0) text += "." + std::to_string(tenths % 10);
+  return text;
+}
+
+// check-config's "discover cost" row: the list calls one pass spends against the list budget.
+std::string DiscoverCost(const DiscoverConfig& d, int budget) {
+  const size_t n = d.kinds.size();
+  const double per_minute =
+      static_cast<double>(n) * 60000.0 / static_cast<double>(d.interval.count());
+  std::string cost = "1 list call per page of up to 100 operations, per kind: at least " +
+                     std::to_string(n) + (n == 1 ? " call" : " calls") + " per pass every " +
+                     FormatDuration(d.interval) + " = " + FormatPerMinute(per_minute) + " of the " +
+                     std::to_string(budget) +
+                     " list calls/minute (shared with the list refresh), which read up to " +
+                     std::to_string(static_cast<long long>(budget) * 100) +
+                     " operations a minute; a resync costs 1 call per 100 operations listed "
+                     "(completed ones stay listed 7 days)";
+  if (per_minute > budget) cost += "; more than the budget: passes will run late";
+  return cost;
+}
+
+// check-config's discovery rows: what the lists are read for, what that costs of the list
+// budget, and what they cannot show.
+std::vector<std::pair<std::string_view, std::string>> DiscoverSummary(const Config& c) {
+  const DiscoverConfig& d = c.discover;
+  if (!d.enabled()) {
+    return {{"discover",
+             "off: only the watch list is polled (discover: kinds: [device, update] "
+             "watches every operation of the instance)"}};
+  }
+  std::string kinds;
+  for (OperationKind k : d.kinds) {
+    kinds += (kinds.empty() ? "" : " and ") + std::string(KindName(k));
+  }
+  const std::string resync = d.resync
+                                 ? "every operation (unfiltered) every " + FormatDuration(*d.resync)
+                                 : std::string("no unfiltered resync (resync off)");
+  const bool updates =
+      std::find(d.kinds.begin(), d.kinds.end(), OperationKind::kUpdate) != d.kinds.end();
+  return {
+      {"discover", kinds + " lists: in-flight operations every " + FormatDuration(d.interval) +
+                       ", " + resync + ", operations created within " + FormatDuration(d.max_age)},
+      {"discover cost", DiscoverCost(d, c.poll.list_requests_per_minute)},
+      {"discover gap", updates ? "update delete operations are not returned by the update list: "
+                                 "they still need the watch list"
+                               : "update operations are not discovered (kinds without update): "
+                                 "they need the watch list"},
+  };
+}
+
 }  // namespace
 
 std::string Summary(const Config& c) {
@@ -593,6 +781,7 @@ std::string Summary(const Config& c) {
 
   row("watching", WatchSummary(c.watch));
   row("watch file", c.watch_file ? *c.watch_file : std::string("(none)"));
+  for (const auto& [label, value] : DiscoverSummary(c)) row(label, value);
   row("database", c.database);
   row("interval", FormatDuration(c.poll.interval) + " per operation (request timeout " +
                       FormatDuration(c.poll.request_timeout) + ", backoff up to " +

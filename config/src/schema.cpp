@@ -180,6 +180,11 @@ YAML::Mark MapReader::MarkOf(std::string_view key) const {
   return e->value.IsNull() ? e->key_node.Mark() : e->value.Mark();
 }
 
+YAML::Mark MapReader::KeyMarkOf(std::string_view key) const {
+  const Entry* e = Find(key);
+  return e ? e->key_node.Mark() : where_;
+}
+
 std::string MapReader::PathOf(std::string_view key) const { return Join(path_, key); }
 
 void MapReader::Error(std::string_view key, std::string_view message) const {

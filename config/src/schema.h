@@ -69,6 +69,8 @@ class MapReader {
   // Where to point for `key`: its value, or the key itself when the value is null, or the map when
   // the key is absent.
   YAML::Mark MarkOf(std::string_view key) const;
+  // Where `key` itself is written, or the map when the key is absent.
+  YAML::Mark KeyMarkOf(std::string_view key) const;
   std::string PathOf(std::string_view key) const;
   void Error(std::string_view key, std::string_view message) const;
 

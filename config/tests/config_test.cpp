@@ -614,6 +614,12 @@ TEST(ShippedExamples, PackagingConfigLoadsOnceFilledIn) {
   EXPECT_EQ(r->instance_id, "contoso");
   EXPECT_EQ(r->auth.method, AuthMethod::kClientSecret);
   EXPECT_TRUE(r->watch.empty());
+  // Discovery is on for both kinds, with the contract's defaults.
+  EXPECT_EQ(r->discover.kinds,
+            (std::vector<OperationKind>{OperationKind::kDevice, OperationKind::kUpdate}));
+  EXPECT_EQ(r->discover.interval, 1min);
+  EXPECT_EQ(r->discover.resync, std::optional<Duration>(1h));
+  EXPECT_EQ(r->discover.max_age, std::chrono::hours(24 * 7));
 }
 
 TEST(ShippedExamples, PackagingConfigAsksForTheInstanceOnceTheEndpointIsSet) {
@@ -629,12 +635,16 @@ TEST(ShippedExamples, PackagingConfigAsksForTheInstanceOnceTheEndpointIsSet) {
                                   "/usr/share/doc/adu-opwatch/configuration.md)"));
 }
 
-// The YAML block that follows `heading` in docs/configuration.md.
-std::string DocBlock(const std::string& heading, size_t nth = 0) {
+std::string DocText() {
   std::ifstream in(std::string(ADU_SOURCE_DIR) + "/docs/configuration.md");
   std::stringstream text;
   text << in.rdbuf();
-  const std::string doc = text.str();
+  return text.str();
+}
+
+// The YAML block that follows `heading` in docs/configuration.md.
+std::string DocBlock(const std::string& heading, size_t nth = 0) {
+  const std::string doc = DocText();
   size_t at = doc.find(heading);
   for (size_t i = 0; i <= nth && at != std::string::npos; ++i) {
     at = doc.find("```yaml\n", at + 1);
@@ -652,8 +662,20 @@ TEST(ShippedExamples, ConfigurationDocExamplesLoad) {
   complete.replace(complete.find("/etc/adu-opwatch/watch.yaml"), 27, "watch.yaml");
   auto r = LoadConfig(dir.Write("config.yaml", complete));
   ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ(r->watch.size(), 4u);
+  EXPECT_EQ(r->watch.size(), 5u);
+  EXPECT_EQ(r->watch[2].key,
+            (OperationKey{OperationKind::kUpdate, "1b2c3d4e-0000-4000-8000-000000000006"}));
   EXPECT_EQ(r->storage.retention, std::chrono::hours(24 * 90));
+  EXPECT_EQ(r->discover.kinds,
+            (std::vector<OperationKind>{OperationKind::kDevice, OperationKind::kUpdate}));
+  // The summary shown at the top of the page is the one check-config prints for it.
+  const std::string summary = Summary(*r);
+  for (const char* label : {"discover       ", "discover cost  ", "discover gap   "}) {
+    const size_t at = summary.find(label);
+    ASSERT_NE(at, std::string::npos) << label;
+    const std::string line = summary.substr(at, summary.find('\n', at) - at);
+    EXPECT_THAT(DocText(), HasSubstr(line + "\n"));
+  }
 
   auto smallest = LoadConfig(dir.Write("small.yaml", DocBlock("The smallest valid file")));
   ASSERT_TRUE(smallest.ok()) << smallest.error();
@@ -663,6 +685,24 @@ TEST(ShippedExamples, ConfigurationDocExamplesLoad) {
       dir.Write("w.yaml", std::string(testing::kMinimal) + DocBlock("## The watch list")));
   ASSERT_TRUE(watch.ok()) << watch.error();
   EXPECT_EQ(watch->watch.size(), 3u);
+
+  auto locations = LoadConfig(
+      dir.Write("l.yaml",
+                "endpoint: https://contoso.api.adu.microsoft.com\ninstance_id: blue\nauth:\n"
+                "  method: none\n" +
+                    DocBlock("### Operation-Location entries")));
+  ASSERT_TRUE(locations.ok()) << locations.error();
+  ASSERT_EQ(locations->watch.size(), 4u);
+  EXPECT_EQ(locations->watch[0].key.kind, OperationKind::kDevice);
+  EXPECT_EQ(locations->watch[1].key.kind, OperationKind::kUpdate);
+  EXPECT_EQ(locations->watch[2].key.id, "1b2c3d4e-0000-4000-8000-000000000009");
+  EXPECT_EQ(locations->watch[3].interval, 10s);
+
+  testing::TempDir discover_dir;
+  auto discover = LoadConfig(
+      discover_dir.Write("d.yaml", std::string(testing::kMinimal) + DocBlock("### `discover`")));
+  ASSERT_TRUE(discover.ok()) << discover.error();
+  EXPECT_EQ(discover->discover.kinds.size(), 2u);
 }
 
 TEST(ShippedExamples, DocsExampleLoads) {
@@ -672,6 +712,9 @@ TEST(ShippedExamples, DocsExampleLoads) {
   EXPECT_EQ(r->endpoint, "http://127.0.0.1:8080");
   EXPECT_EQ(r->auth.method, AuthMethod::kNone);
   EXPECT_FALSE(r->watch.empty());
+  EXPECT_EQ(r->discover.kinds,
+            (std::vector<OperationKind>{OperationKind::kDevice, OperationKind::kUpdate}));
+  EXPECT_THAT(Summary(*r), HasSubstr("discover       device and update lists"));
 }
 
 TEST_F(LoadConfigTest, HttpTransportDefaultsToCpprestAndAcceptsCurl) {

@@ -136,6 +136,30 @@ TEST_F(WatchTest, WatchFileIsMergedAfterWatch) {
   EXPECT_EQ(c.watch[2].interval, 2s);
 }
 
+TEST_F(WatchTest, EachEntryKnowsWhichListNamedIt) {
+  dir_.Write("watch.yaml", "- file-op\n- id: shared\n  kind: update\n");
+  const Config c =
+      Ok(std::string(kMinimal) + "watch_file: watch.yaml\nwatch:\n  - cfg-op\n  - id: shared\n");
+  ASSERT_EQ(c.watch.size(), 4u);
+  EXPECT_EQ(c.watch[0].source, OperationOrigin::kConfig);
+  EXPECT_EQ(c.watch[1].source, OperationOrigin::kConfig);
+  EXPECT_EQ(c.watch[2].source, OperationOrigin::kWatchFile);
+  EXPECT_EQ(c.watch[3].source, OperationOrigin::kWatchFile);
+  EXPECT_EQ(c.watch[3].key, (OperationKey{OperationKind::kUpdate, "shared"}));
+}
+
+TEST_F(WatchTest, ReloadingAfterAnEntryMovedToTheWatchFileChangesItsSource) {
+  // What the daemon does on SIGHUP and when the watch file changes: load the whole file again.
+  const std::string config = std::string(kMinimal) + "watch_file: watch.yaml\nwatch:\n  - op-1\n";
+  dir_.Write("watch.yaml", "");
+  EXPECT_EQ(Ok(config).watch.at(0).source, OperationOrigin::kConfig);
+  dir_.Write("watch.yaml", "- op-1\n");
+  const Config moved = Ok(std::string(kMinimal) + "watch_file: watch.yaml\n");
+  ASSERT_EQ(moved.watch.size(), 1u);
+  EXPECT_EQ(moved.watch[0].key.id, "op-1");
+  EXPECT_EQ(moved.watch[0].source, OperationOrigin::kWatchFile);
+}
+
 TEST_F(WatchTest, WatchFileRelativePathIsResolvedAgainstTheConfigDirectory) {
   dir_.Write("etc/lists/watch.yaml", "- op-1\n");
   const Config c = Ok(std::string(kMinimal) + "watch_file: lists/watch.yaml\n", "etc/config.yaml");
@@ -194,6 +218,8 @@ TEST_F(WatchTest, LoadWatchFile) {
   ASSERT_EQ(w->size(), 2u);
   EXPECT_EQ((*w)[1].key, (OperationKey{OperationKind::kUpdate, "b"}));
   EXPECT_EQ((*w)[1].origin, path + ":2");
+  EXPECT_EQ((*w)[0].source, OperationOrigin::kWatchFile);
+  EXPECT_EQ((*w)[1].source, OperationOrigin::kWatchFile);
 }
 
 TEST_F(WatchTest, LoadWatchFileErrors) {
@@ -230,6 +256,17 @@ TEST(MergeWatchLists, KeepsOrderAThenB) {
   EXPECT_EQ((*merged)[0].key.id, "a");
   EXPECT_EQ((*merged)[1].key.id, "b");
   EXPECT_EQ((*merged)[2].key, (OperationKey{OperationKind::kUpdate, "a"}));
+}
+
+TEST(MergeWatchLists, KeepsEachEntrysSource) {
+  WatchEntry from_file = Entry(OperationKind::kDevice, "b", "w.yaml:1");
+  from_file.source = OperationOrigin::kWatchFile;
+  auto merged = MergeWatchLists({Entry(OperationKind::kDevice, "a", "c.yaml:1")}, {from_file});
+  ASSERT_TRUE(merged.ok()) << merged.error();
+  ASSERT_EQ(merged->size(), 2u);
+  EXPECT_EQ((*merged)[0].source, OperationOrigin::kConfig);
+  EXPECT_EQ((*merged)[1].source, OperationOrigin::kWatchFile);
+  EXPECT_EQ((*merged)[1], from_file);
 }
 
 TEST(MergeWatchLists, EmptyListsMerge) {

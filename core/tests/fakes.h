@@ -36,6 +36,7 @@ class FakeService final : public OperationService {
     std::optional<std::string> page;
     ListCallback done;
     MonoTime at{};
+    bool all = false;  // ListAll (no in-flight filter)
   };
 
   explicit FakeService(const Clock& clock) : clock_(clock) {}
@@ -53,6 +54,10 @@ class FakeService final : public OperationService {
   void ListInFlight(OperationKind kind, const std::optional<std::string>& page,
                     ListCallback done) override {
     lists.push_back({kind, page, std::move(done), clock_.Now()});
+  }
+  void ListAll(OperationKind kind, const std::optional<std::string>& page,
+               ListCallback done) override {
+    lists.push_back({kind, page, std::move(done), clock_.Now(), true});
   }
   void CancelAll() override {
     ++cancels;
@@ -132,9 +137,13 @@ class FakeService final : public OperationService {
 class FakeStore final : public Store {
  public:
   Result<std::vector<OperationRecord>> LoadOperations() override { return loaded; }
-  Status SetWatchList(const std::vector<OperationKey>& watched, WallTime) override {
+  using Store::SetWatchList;
+  Status SetWatchList(const std::vector<WatchedOperation>& watched, WallTime) override {
     if (fail_writes) return Status::Error("database is locked");
-    watch_lists.push_back(watched);
+    std::vector<OperationKey> keys;
+    for (const auto& w : watched) keys.push_back(w.key);
+    watch_lists.push_back(std::move(keys));
+    watched_origins.push_back(watched);
     return Status::Ok();
   }
   Status Write(const std::vector<PollRecord>& batch) override {
@@ -163,6 +172,7 @@ class FakeStore final : public Store {
 
   std::vector<OperationRecord> loaded;
   std::vector<std::vector<OperationKey>> watch_lists;
+  std::vector<std::vector<WatchedOperation>> watched_origins;  // the same, with origins
   std::vector<PollRecord> written;
   bool fail_writes = false;
   int write_calls = 0;

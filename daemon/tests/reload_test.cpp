@@ -78,6 +78,14 @@ TEST(ReloadDiffTest, PerOperationIntervalIsAWatchListChangeButItsOriginIsNot) {
   EXPECT_TRUE(Diff(Running(), reordered).watch_list_changed);
 }
 
+TEST(ReloadDiffTest, AnEntryMovedToTheOtherListIsAWatchListChange) {
+  config::Config moved = Running();
+  moved.watch[0].source = OperationOrigin::kWatchFile;  // from `watch` to the watch file
+  moved.watch[0].origin = "watch.yaml:3";
+  EXPECT_TRUE(Diff(Running(), moved).watch_list_changed);
+  EXPECT_EQ(Diff(Running(), moved).applied.watch[0].source, OperationOrigin::kWatchFile);
+}
+
 TEST(ReloadDiffTest, SettingsBoundAtStartAreRefusedAndKept) {
   const config::Config running = Running();
   config::Config next = running;
@@ -135,6 +143,32 @@ TEST(ReloadDiffTest, WatchFileMoved) {
   const ReloadPlan plan = Diff(Running(), next);
   EXPECT_TRUE(plan.watch_file_moved);
   EXPECT_EQ(plan.applied.watch_file, std::nullopt);
+}
+
+}  // namespace
+}  // namespace adu::daemon
+
+namespace adu::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Discovery turns on, off or changes at once (an engine option), wherever its key was written.
+TEST(ReloadDiffTest, DiscoverySettingsApplyAtOnceButTheirOriginDoesNotCount) {
+  config::Config on = Running();
+  on.discover.kinds = {OperationKind::kDevice, OperationKind::kUpdate};
+  on.discover.origin = "config.yaml:20";
+  EXPECT_TRUE(Diff(Running(), on).engine_options_changed);
+  EXPECT_TRUE(Diff(on, Running()).engine_options_changed);
+  config::Config moved = on;
+  moved.discover.origin = "config.yaml:30";
+  EXPECT_FALSE(Diff(on, moved).engine_options_changed);
+  config::Config slower = on;
+  slower.discover.interval = 5min;
+  const ReloadPlan plan = Diff(on, slower);
+  EXPECT_TRUE(plan.engine_options_changed);
+  EXPECT_TRUE(plan.needs_restart.empty());
+  EXPECT_EQ(plan.applied.discover.interval, 5min);
 }
 
 }  // namespace

@@ -43,7 +43,9 @@ std::vector<OperationRow> StatusRows() {
   done.next_poll_at = "2026-11-27T08:01:31.000Z";
   done.polls = 2;
   OperationRow weird = Row("weird", "device", std::nullopt, "active");
+  weird.origin = "watch_file";
   OperationRow running = Row("u-2", "update", "Running", "active");
+  running.origin = "discovered";
   running.etag = "\"u-2-Running\"";
   running.last_changed_at = "2026-11-27T08:00:01.000Z";
   running.last_polled_at = "2026-11-27T08:01:02.000Z";
@@ -142,17 +144,17 @@ TEST(RenderTest, StatusTableIsAligned) {
   const auto lines = Lines(RenderStatusTable(StatusRows()));
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0],
-            "ID             KIND    STATUS     STATE     LAST CHANGE (UTC)    LAST POLL (UTC)      "
-            "ERRORS");
-  EXPECT_EQ(
-      lines[1],
-      "11111111-aaaa  device  Succeeded  terminal  2026-11-27 08:01:01  2026-11-27 08:01:01  0");
-  EXPECT_EQ(
-      lines[2],
-      "weird          device  -          active    -                    -                    0");
-  EXPECT_EQ(
-      lines[3],
-      "u-2            update  Running    active    2026-11-27 08:00:01  2026-11-27 08:01:02  1");
+            "ID             KIND    STATUS     STATE     ORIGIN      LAST CHANGE (UTC)    "
+            "LAST POLL (UTC)      ERRORS");
+  EXPECT_EQ(lines[1],
+            "11111111-aaaa  device  Succeeded  terminal  config      2026-11-27 08:01:01  "
+            "2026-11-27 08:01:01  0");
+  EXPECT_EQ(lines[2],
+            "weird          device  -          active    watch_file  -                    "
+            "-                    0");
+  EXPECT_EQ(lines[3],
+            "u-2            update  Running    active    discovered  2026-11-27 08:00:01  "
+            "2026-11-27 08:01:02  1");
 }
 
 TEST(RenderTest, StatusJsonCarriesEveryColumnEscaped) {
@@ -160,7 +162,8 @@ TEST(RenderTest, StatusJsonCarriesEveryColumnEscaped) {
   EXPECT_THAT(out,
               StartsWith("[{\"operation_id\":\"11111111-aaaa\",\"kind\":\"device\","
                          "\"status\":\"Succeeded\",\"etag\":\"\\\"11111111-aaaa-Succeeded\\\"\","
-                         "\"state\":\"terminal\",\"first_seen_at\":\"2026-11-27T08:00:00.000Z\","
+                         "\"state\":\"terminal\",\"origin\":\"config\",\"first_seen_at\":\"2026-11-"
+                         "27T08:00:00.000Z\","
                          "\"last_polled_at\":\"2026-11-27T08:01:01.000Z\","
                          "\"last_changed_at\":\"2026-11-27T08:01:01.000Z\","
                          "\"next_poll_at\":\"2026-11-27T08:01:31.000Z\",\"polls\":2,"

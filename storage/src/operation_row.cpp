@@ -2,6 +2,13 @@
 
 namespace adu::storage::internal {
 
+std::string OperationRowSelect(int schema_version) {
+  return std::string(
+             "SELECT operation_id, kind, status, etag, state, first_seen_at, last_polled_at, "
+             "last_changed_at, next_poll_at, polls, not_modified, errors, last_error, ") +
+         (schema_version >= kOriginSchemaVersion ? "origin" : "'config'") + " FROM operations ";
+}
+
 OperationRow ReadOperationRow(const Query& q) {
   OperationRow r;
   r.operation_id = q.TextOr(0, "");
@@ -17,6 +24,7 @@ OperationRow ReadOperationRow(const Query& q) {
   r.not_modified = q.Int(10);
   r.errors = q.Int(11);
   r.last_error = q.Text(12);
+  r.origin = q.TextOr(13, "config");
   return r;
 }
 

@@ -1,4 +1,4 @@
-// The 13-column read of an `operations` row, shared by the store (LoadOperations) and the
+// The 14-column read of an `operations` row, shared by the store (LoadOperations) and the
 // read-only queries (status, history), so both read the same columns the same way.
 #pragma once
 
@@ -9,10 +9,11 @@
 
 namespace adu::storage::internal {
 
-// "SELECT <the 13 columns> FROM operations " (trailing space): append WHERE / ORDER BY.
-inline constexpr const char kOperationRowSelect[] =
-    "SELECT operation_id, kind, status, etag, state, first_seen_at, last_polled_at, "
-    "last_changed_at, next_poll_at, polls, not_modified, errors, last_error FROM operations ";
+// "SELECT <the 14 columns> FROM operations " (trailing space): append WHERE / ORDER BY. The
+// store's database always has the latest schema; a reader may open an older one: before schema
+// version 4 there is no `origin` column and every row reads 'config' (what version 4 writes).
+std::string OperationRowSelect(int schema_version);
+inline constexpr int kOriginSchemaVersion = 4;
 
 // The current row of a statement that starts with kOperationRowSelect.
 OperationRow ReadOperationRow(const Query& q);

@@ -53,10 +53,12 @@ class Reader {
       return Status::Corrupt("database " + path + " has no adu-opwatch schema (user_version " +
                              std::to_string(*version) + ")");
     }
+    r.version_ = static_cast<int>(*version);
     return r;
   }
 
   sqlite3* db() const { return db_.get(); }
+  int version() const { return version_; }
 
   // Runs `sql` with `bind`, calling `row` per result row.
   Status Each(const char* sql, const std::function<void(Query&)>& bind,
@@ -85,6 +87,7 @@ class Reader {
   Reader(std::string path, DbPtr db) : path_(std::move(path)), db_(std::move(db)) {}
   std::string path_;
   DbPtr db_;
+  int version_ = 0;
 };
 
 Status NotInTheDatabase(const std::string& db_path, const OperationKey& key, bool any_kind) {
@@ -102,7 +105,7 @@ Result<OperationRow> FindOperation(Reader& reader, const std::string& db_path,
                                    const OperationKey& key, bool any_kind) {
   std::vector<OperationRow> matches;
   const std::string kind(KindName(key.kind));
-  const std::string sql = std::string(internal::kOperationRowSelect) +
+  const std::string sql = internal::OperationRowSelect(reader.version()) +
                           "WHERE operation_id = ?1 AND (?2 OR kind = ?3) ORDER BY kind";
   Status st = reader.Each(
       sql.c_str(),
@@ -158,7 +161,7 @@ Result<std::vector<OperationRow>> LoadStatus(const std::string& db_path) {
     ops.reserve(static_cast<size_t>(*n));
   }
   const std::string sql =
-      std::string(internal::kOperationRowSelect) + "ORDER BY kind, operation_id";
+      internal::OperationRowSelect(reader->version()) + "ORDER BY kind, operation_id";
   Status st = reader->Each(
       sql.c_str(), [](Query&) {},
       [&](const Query& q) { ops.push_back(internal::ReadOperationRow(q)); });

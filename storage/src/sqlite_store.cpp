@@ -84,15 +84,16 @@ constexpr const char* kInsertNotification =
     "INSERT INTO notifications (event_id, target, snapshot_id, created_at, next_attempt_at) "
     "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (event_id, target) DO NOTHING";
 
-const std::string kLoadOperations =
-    std::string(internal::kOperationRowSelect) + "ORDER BY kind, operation_id";
-
 constexpr const char* kSelectKeysAndStates = "SELECT kind, operation_id, state FROM operations";
 
+// ?4: the origin the engine gives (a watch-list entry keeps `config` / `watch_file` even when
+// discovery lists it too: the engine says so).
 constexpr const char* kWatchKey =
-    "INSERT INTO operations (operation_id, kind, state, first_seen_at) "
-    "VALUES (?1, ?2, 'active', ?3) "
-    "ON CONFLICT (kind, operation_id) DO UPDATE SET state = 'active' WHERE state = 'unwatched'";
+    "INSERT INTO operations (operation_id, kind, state, first_seen_at, origin) "
+    "VALUES (?1, ?2, 'active', ?3, ?4) "
+    "ON CONFLICT (kind, operation_id) DO UPDATE SET origin = excluded.origin, "
+    "state = CASE state WHEN 'unwatched' THEN 'active' ELSE state END "
+    "WHERE state = 'unwatched' OR origin <> excluded.origin";
 
 constexpr const char* kUnwatchKey =
     "UPDATE operations SET state = 'unwatched' WHERE kind = ?1 AND operation_id = ?2";
@@ -145,9 +146,10 @@ std::string DescribeError(const PollError& e) {
 Result<OperationRecord> RecordOf(const OperationRow& row, const std::string& path) {
   const auto kind = ParseKind(row.kind);
   const auto state = ParseState(row.state);
-  if (!kind || !state) {
+  const auto origin = ParseOrigin(row.origin);
+  if (!kind || !state || !origin) {
     return Status::Corrupt("database " + path + ": operation " + row.operation_id +
-                           " has an unknown kind or state");
+                           " has an unknown kind, state or origin");
   }
   OperationRecord rec;
   rec.key = OperationKey{*kind, row.operation_id};
@@ -162,6 +164,7 @@ Result<OperationRecord> RecordOf(const OperationRow& row, const std::string& pat
   rec.not_modified = row.not_modified;
   rec.errors = row.errors;
   rec.last_error = row.last_error;
+  rec.origin = *origin;
   return rec;
 }
 
@@ -198,7 +201,7 @@ class SqliteStore::Impl {
   const std::string& path() const { return path_; }
 
   Result<std::vector<OperationRecord>> LoadOperations();
-  Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now);
+  Status SetWatchList(const std::vector<WatchedOperation>& watched, WallTime now);
   Status Write(const std::vector<PollRecord>& batch);
   Result<MaintainProgress> Maintain(WallTime now);
 
@@ -499,6 +502,9 @@ Status SqliteStore::Impl::Write(const std::vector<PollRecord>& batch) {
 
 Result<std::vector<OperationRecord>> SqliteStore::Impl::LoadOperations() {
   std::optional<Failure> failure;
+  // The store's database has the latest schema (migrated at open).
+  static const std::string kLoadOperations =
+      internal::OperationRowSelect(internal::LatestSchemaVersion()) + "ORDER BY kind, operation_id";
   auto* s = Stmt(kLoadOperations.c_str(), failure);
   if (!s) return Status::Error(failure->message);
   std::vector<OperationRecord> out;
@@ -513,12 +519,12 @@ Result<std::vector<OperationRecord>> SqliteStore::Impl::LoadOperations() {
   return out;
 }
 
-Status SqliteStore::Impl::SetWatchList(const std::vector<OperationKey>& watched, WallTime now) {
+Status SqliteStore::Impl::SetWatchList(const std::vector<WatchedOperation>& watched, WallTime now) {
   const std::string at = FormatTimestamp(now);
   return InTransaction("cannot update the watch list", [&]() -> std::optional<Failure> {
     std::optional<Failure> failure;
-    std::map<OperationKey, bool> keep;
-    for (const auto& key : watched) keep[key] = true;
+    std::map<OperationKey, OperationOrigin> keep;
+    for (const auto& w : watched) keep[w.key] = w.origin;
     std::vector<OperationKey> unwatch;
     {
       auto* s = Stmt(kSelectKeysAndStates, failure);
@@ -535,11 +541,11 @@ Status SqliteStore::Impl::SetWatchList(const std::vector<OperationKey>& watched,
         return Failure{DbError(path_, db_.get(), rc, "cannot read operations")};
       }
     }
-    for (const auto& [key, unused] : keep) {
+    for (const auto& [key, origin] : keep) {
       auto* s = Stmt(kWatchKey, failure);
       if (!s) return failure;
       Query q(s);
-      q.Bind(1, key.id).Bind(2, Kind(key)).Bind(3, at);
+      q.Bind(1, key.id).Bind(2, Kind(key)).Bind(3, at).Bind(4, OriginName(origin));
       if (!Run(q, "cannot watch an operation", failure)) return failure;
     }
     for (const auto& key : unwatch) {
@@ -624,7 +630,7 @@ Result<std::vector<OperationRecord>> SqliteStore::LoadOperations() {
   return impl_->LoadOperations();
 }
 
-Status SqliteStore::SetWatchList(const std::vector<OperationKey>& watched, WallTime now) {
+Status SqliteStore::SetWatchList(const std::vector<WatchedOperation>& watched, WallTime now) {
   return impl_->SetWatchList(watched, now);
 }
 

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 
 #include "adu/core/time_format.h"
+#include "adu/storage/queries.h"
 #include "test_util.h"
 
 namespace adu::storage {
@@ -423,8 +425,74 @@ TEST(SqliteStoreTest, SetWatchListInsertsUnwatchesAndReactivates) {
   EXPECT_EQ(states(), (std::vector<std::string>{"device|a|terminal|2026-11-27T08:00:00.000Z",
                                                 "device|b|active|2026-11-27T08:00:00.000Z",
                                                 "update|c|unwatched|2026-11-27T08:00:10.000Z"}));
-  ASSERT_TRUE(store->SetWatchList({}, T(30)).ok());
+  ASSERT_TRUE(store->SetWatchList(std::vector<OperationKey>{}, T(30)).ok());
   EXPECT_EQ(db.Int("SELECT count(*) FROM operations WHERE state = 'unwatched'"), 3);
+}
+
+}  // namespace
+}  // namespace adu::storage
+
+namespace adu::storage {
+namespace {
+
+using namespace adu::storage::testing;
+
+// operations.origin (schema v4): written as the watch list gives it, read back on resume and by
+// `status`; the same key seen by discovery after the watch list named it stays `config`.
+TEST(SqliteStoreOriginTest, WatchListOriginsAreWrittenAndReadBack) {
+  TempDir dir;
+  const auto path = dir.File("ops.db");
+  auto store = MustOpen(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store
+                  ->SetWatchList({{Dev("named"), OperationOrigin::kConfig},
+                                  {Dev("filed"), OperationOrigin::kWatchFile},
+                                  {Upd("found"), OperationOrigin::kDiscovered}},
+                                 T(0))
+                  .ok());
+  ASSERT_TRUE(
+      store->Write({SnapshotRecord(Upd("found"), T(1), "Running", Body("found", "R"))}).ok());
+  RawDb db(path);
+  EXPECT_EQ(db.Rows("SELECT kind, operation_id, origin FROM operations ORDER BY operation_id"),
+            (std::vector<std::string>{"device|filed|watch_file", "update|found|discovered",
+                                      "device|named|config"}));
+  // The watch file now names the discovered one: it is no longer "discovered".
+  ASSERT_TRUE(store
+                  ->SetWatchList({{Dev("named"), OperationOrigin::kConfig},
+                                  {Upd("found"), OperationOrigin::kWatchFile}},
+                                 T(2))
+                  .ok());
+  store.reset();
+  store = MustOpen(path);
+  auto records = store->LoadOperations();
+  ASSERT_TRUE(records.ok()) << records.error();
+  std::map<std::string, OperationOrigin> origins;
+  for (const auto& r : *records) origins[r.key.id] = r.origin;
+  EXPECT_EQ(origins["named"], OperationOrigin::kConfig);
+  EXPECT_EQ(origins["filed"], OperationOrigin::kWatchFile);  // unwatched, origin kept
+  EXPECT_EQ(origins["found"], OperationOrigin::kWatchFile);
+  auto status = LoadStatus(path);
+  ASSERT_TRUE(status.ok()) << status.error();
+  std::map<std::string, std::string> shown;
+  for (const auto& row : *status) shown[row.operation_id] = row.origin;
+  EXPECT_EQ(shown["found"], "watch_file");
+  EXPECT_EQ(shown["named"], "config");
+}
+
+TEST(SqliteStoreOriginTest, StatusOfADatabaseBeforeTheOriginColumnReadsConfig) {
+  TempDir dir;
+  const auto path = dir.File("ops.db");
+  CreateDatabaseAtVersion(path, 3);
+  {
+    RawDb db(path);
+    ASSERT_EQ(db.Exec("INSERT INTO operations (operation_id, kind, state, first_seen_at) VALUES "
+                      "('old', 'device', 'active', '2026-11-27T08:00:00.000Z')"),
+              SQLITE_OK);
+  }
+  auto status = LoadStatus(path);
+  ASSERT_TRUE(status.ok()) << status.error();
+  ASSERT_EQ(status->size(), 1u);
+  EXPECT_EQ(status->front().origin, "config");
 }
 
 }  // namespace

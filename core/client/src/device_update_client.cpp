@@ -300,11 +300,14 @@ std::string DeviceUpdateClient::OperationUrl(const OperationKey& key) const {
          PercentEncode(key.id) + "?api-version=" + PercentEncode(impl_->options.api_version);
 }
 
+std::string DeviceUpdateClient::ListAllUrl(OperationKind kind) const {
+  return impl_->origin + "/deviceUpdate/" + PercentEncode(impl_->options.instance_id) +
+         (kind == OperationKind::kDevice ? "/management" : "/updates") +
+         "/operations?api-version=" + PercentEncode(impl_->options.api_version);
+}
+
 std::string DeviceUpdateClient::ListUrl(OperationKind kind) const {
-  std::string url = impl_->origin + "/deviceUpdate/" + PercentEncode(impl_->options.instance_id) +
-                    (kind == OperationKind::kDevice ? "/management" : "/updates") +
-                    "/operations?api-version=" + PercentEncode(impl_->options.api_version) +
-                    "&filter=" + PercentEncode(kInFlightFilter, "'");
+  std::string url = ListAllUrl(kind) + "&filter=" + PercentEncode(kInFlightFilter, "'");
   if (impl_->options.list_top > 0) url += "&top=" + std::to_string(impl_->options.list_top);
   return url;
 }
@@ -347,10 +350,18 @@ void DeviceUpdateClient::Fetch(const OperationKey& key, const std::string& if_no
 
 void DeviceUpdateClient::ListInFlight(OperationKind kind, const std::optional<std::string>& page,
                                       ListCallback done) {
-  std::string url;
-  if (!page) {
-    url = ListUrl(kind);
-  } else {
+  ListPageOf(kind, page ? std::string() : ListUrl(kind), page, std::move(done));
+}
+
+void DeviceUpdateClient::ListAll(OperationKind kind, const std::optional<std::string>& page,
+                                 ListCallback done) {
+  ListPageOf(kind, page ? std::string() : ListAllUrl(kind), page, std::move(done));
+}
+
+void DeviceUpdateClient::ListPageOf(OperationKind kind, std::string first_url,
+                                    const std::optional<std::string>& page, ListCallback done) {
+  std::string url = std::move(first_url);
+  if (page) {
     auto resolved = ResolveNextLink(*page);
     if (!resolved) {
       ListOutcome out;

@@ -27,8 +27,10 @@ Engine::Impl::Impl(EngineOptions options, OperationService& service, StoreWriter
       state_(options, seed),
       handoff_(writer, log_),
       applier_(state_, handoff_, log_),
-      lists_(state_, applier_, service, clock, log_,
-             [this](std::function<void()> task) { Post(std::move(task)); }),
+      lists_(
+          state_, applier_, service, clock, log_,
+          [this](std::function<void()> task) { Post(std::move(task)); },
+          [this] { SendWatchList(); }),
       get_budget_(options.requests_per_minute, clock.Now(), options.budget_time_scale) {
   last_progress_ = clock_.Now();
 }
@@ -39,11 +41,11 @@ void Engine::Impl::Start(const std::vector<OperationRecord>& records,
   for (const auto& rec : records) known.emplace(rec.key, &rec);
   const MonoTime now = clock_.Now();
   const WallTime wall = clock_.WallNow();
-  std::vector<OperationKey> keys;
   for (const auto& item : watch) {
     Op op;
     op.key = item.key;
     op.interval = item.interval;
+    op.origin = item.origin;
     MonoTime due = now;
     if (auto it = known.find(item.key); it != known.end()) {
       const OperationRecord& rec = *it->second;
@@ -58,15 +60,60 @@ void Engine::Impl::Start(const std::vector<OperationRecord>& records,
         due = now + std::chrono::duration_cast<MonoTime::duration>(*rec.next_poll_at - wall);
       }
     }
-    keys.push_back(op.key);
     auto [it, inserted] = state_.ops.emplace(op.key, std::move(op));
     if (inserted && state_.Wanted(it->second)) state_.schedule.Set(it->first, due);
   }
+  ResumeDiscovered(records, now);
   // Through the writer, like every other write: a user's shell holding the write lock at start
   // must delay this, not fail the start.
-  writer_.SetWatchList(std::move(keys));
+  SendWatchList();
   state_.demand_dirty = true;
   PublishStats(now);
+}
+
+void Engine::Impl::ResumeDiscovered(const std::vector<OperationRecord>& records, MonoTime now) {
+  for (const auto& rec : records) {
+    if (rec.origin != OperationOrigin::kDiscovered || rec.state == OperationState::kUnwatched ||
+        !lists_.Discovers(rec.key.kind) || state_.Find(rec.key) != nullptr) {
+      continue;
+    }
+    Op op;
+    op.key = rec.key;
+    op.origin = OperationOrigin::kDiscovered;
+    op.status = rec.status.value_or("");
+    op.etag = rec.etag.value_or("");
+    op.state = rec.state;
+    if (op.state == OperationState::kTerminal && !IsTerminalStatus(op.status)) {
+      op.state = OperationState::kActive;
+    }
+    op.seen_in_list = op.state == OperationState::kActive;
+    // The first run (unfiltered) brings its snapshot: a GET only should the lists fail.
+    const MonoTime due = now + 2 * state_.options.discovery.interval;
+    auto [it, inserted] = state_.ops.emplace(op.key, std::move(op));
+    if (inserted && state_.Wanted(it->second)) state_.schedule.Set(it->first, due);
+  }
+}
+
+std::vector<WatchedOperation> Engine::Impl::WatchedList() const {
+  std::vector<WatchedOperation> out;
+  out.reserve(state_.ops.size());
+  for (const auto& [key, op] : state_.ops) out.push_back({key, op.origin});
+  return out;
+}
+
+size_t Engine::Impl::DropUndiscovered() {
+  size_t dropped = 0;
+  for (auto it = state_.ops.begin(); it != state_.ops.end();) {
+    const Op& op = it->second;
+    if (op.origin != OperationOrigin::kDiscovered || lists_.Discovers(op.key.kind)) {
+      ++it;
+      continue;
+    }
+    state_.schedule.Remove(it->first);
+    it = state_.ops.erase(it);
+    ++dropped;
+  }
+  return dropped;
 }
 
 void Engine::Impl::RunTasks() {
@@ -85,10 +132,9 @@ MonoTime Engine::Impl::Step() {
   handoff_.Flush();
   paused_ = handoff_.PollsPaused(now, clock_.WallNow(), state_.schedule);
   if (!paused_) {
-    if (lists_.ModeWanted()) {
-      lists_.MaybeStart(OperationKind::kDevice, now);
-      lists_.MaybeStart(OperationKind::kUpdate, now);
-    }
+    lists_.ModeWanted();  // MaybeStart knows what each kind's runs are wanted for
+    lists_.MaybeStart(OperationKind::kDevice, now);
+    lists_.MaybeStart(OperationKind::kUpdate, now);
     Dispatch(now);
   }
   PublishStats(now);
@@ -226,12 +272,19 @@ bool Engine::Impl::AddOrUpdate(const WatchItem& item, MonoTime now) {
     Op op;
     op.key = item.key;
     op.interval = item.interval;
+    op.origin = item.origin;
     state_.ops.emplace(item.key, std::move(op));
     state_.schedule.Set(item.key, now);
     ScopedLogFields scoped(engine::FieldsFor(item.key));
     log_->info("operation {} ({}): now watched", item.key.id, KindName(item.key.kind));
     return true;
   }
+  // Named now: a discovered operation becomes a watch-list one, polled as such.
+  if (known->origin != item.origin && known->origin == OperationOrigin::kDiscovered &&
+      !known->in_flight && state_.Wanted(*known) && !state_.schedule.DueOf(item.key)) {
+    state_.schedule.Set(item.key, now);
+  }
+  known->origin = item.origin;
   if (known->interval != item.interval) {
     known->interval = item.interval;
     const MonoTime sooner = now + state_.schedule.Jittered(state_.IntervalOf(*known));
@@ -246,7 +299,9 @@ size_t Engine::Impl::RemoveUnwatched(const std::vector<WatchItem>& watch) {
   for (const auto& item : watch) keep.insert(item.key);
   size_t removed = 0;
   for (auto it = state_.ops.begin(); it != state_.ops.end();) {
-    if (keep.count(it->first) > 0) {
+    const bool still_discovered =
+        it->second.origin == OperationOrigin::kDiscovered && lists_.Discovers(it->first.kind);
+    if (keep.count(it->first) > 0 || still_discovered) {
       ++it;
       continue;
     }
@@ -261,14 +316,12 @@ size_t Engine::Impl::RemoveUnwatched(const std::vector<WatchItem>& watch) {
 
 void Engine::Impl::UpdateWatchList(const std::vector<WatchItem>& watch) {
   const MonoTime now = clock_.Now();
-  std::vector<OperationKey> keys;
   size_t added = 0;
   for (const auto& item : watch) {
-    keys.push_back(item.key);
     if (AddOrUpdate(item, now)) ++added;
   }
   const size_t removed = RemoveUnwatched(watch);
-  writer_.SetWatchList(std::move(keys));
+  SendWatchList();
   state_.demand_dirty = true;
   log_->info("watch list: {} operations ({} added, {} removed)", state_.ops.size(), added, removed);
 }
@@ -276,7 +329,15 @@ void Engine::Impl::UpdateWatchList(const std::vector<WatchItem>& watch) {
 void Engine::Impl::UpdateOptions(const EngineOptions& options) {
   const MonoTime now = clock_.Now();
   const bool interval_shorter = options.interval < state_.options.interval;
+  const DiscoveryOptions discovery_before = state_.options.discovery;
   state_.options = options;
+  if (!(discovery_before == options.discovery)) {
+    lists_.DiscoveryChanged(discovery_before, now);
+    const size_t dropped = DropUndiscovered();
+    log_->info("discovery {} ({} discovered operations no longer watched)",
+               options.discovery.enabled() ? "changed" : "off", dropped);
+    SendWatchList();
+  }
   state_.schedule.SetOptions(engine::ScheduleOptionsFrom(options));
   get_budget_.SetRate(options.requests_per_minute, now, options.budget_time_scale);
   lists_.SetRate(options, now);
@@ -391,6 +452,11 @@ void Engine::PublishFiguresTo(Figures& figures) { impl_->PublishFiguresTo(figure
 size_t Engine::RequestsInFlightForTest() const { return impl_->state().in_flight; }
 std::optional<MonoTime> Engine::NextDueForTest(const OperationKey& key) const {
   return impl_->state().schedule.DueOf(key);
+}
+std::optional<OperationOrigin> Engine::OriginOfForTest(const OperationKey& key) const {
+  auto it = impl_->state().ops.find(key);
+  if (it == impl_->state().ops.end()) return std::nullopt;
+  return it->second.origin;
 }
 std::optional<OperationState> Engine::StateOfForTest(const OperationKey& key) const {
   auto it = impl_->state().ops.find(key);

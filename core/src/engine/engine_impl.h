@@ -43,6 +43,12 @@ class Engine::Impl {
   void Drain(Duration drain);
   bool AddOrUpdate(const WatchItem& item, MonoTime now);
   size_t RemoveUnwatched(const std::vector<WatchItem>& watch);
+  // Every watched operation with its origin, as the store's watch list.
+  std::vector<WatchedOperation> WatchedList() const;
+  void SendWatchList() { writer_.SetWatchList(WatchedList()); }
+  void ResumeDiscovered(const std::vector<OperationRecord>& records, MonoTime now);
+  // Discovery no longer covers their kind: discovered operations the watch list does not name.
+  size_t DropUndiscovered();
   void PublishStats(MonoTime now);
   EngineStats CountStates() const;
   void PublishOperationCounts();

@@ -1,5 +1,15 @@
 #include "engine/engine_state.h"
 
+#include <algorithm>
+
+namespace adu {
+
+bool DiscoveryOptions::Covers(OperationKind kind) const {
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+}  // namespace adu
+
 namespace adu::engine {
 
 ScheduleOptions ScheduleOptionsFrom(const EngineOptions& options) {

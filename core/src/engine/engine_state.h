@@ -24,6 +24,7 @@ struct Op {
   int failures = 0;
   bool polled_once = false;  // --once bookkeeping
   bool seen_in_list = false;
+  OperationOrigin origin = OperationOrigin::kConfig;
   // Repeated identical failures are logged once with a count.
   std::string failure_signature;
   uint64_t repeats = 0;

@@ -24,7 +24,7 @@ class StoreWriter::Impl {
   void Start();
   void Stop(Duration deadline);
   std::vector<PollRecord> Enqueue(std::vector<PollRecord> records);
-  void SetWatchList(std::vector<OperationKey> watched);
+  void SetWatchList(std::vector<WatchedOperation> watched);
   bool Pump();
   void PublishFiguresTo(Figures& figures);
   size_t Pending() const;
@@ -35,7 +35,7 @@ class StoreWriter::Impl {
 
  private:
   struct WatchUpdate {
-    std::vector<OperationKey> keys;
+    std::vector<WatchedOperation> keys;
   };
   struct Entry {
     uint64_t seq;  // consecutive: an entry's index is seq - queue_.front().seq
@@ -152,7 +152,7 @@ void StoreWriter::Impl::PublishLocked() {
   if (figures_ != nullptr) figures_->SetStoreQueue(results_, !healthy_);
 }
 
-void StoreWriter::Impl::SetWatchList(std::vector<OperationKey> watched) {
+void StoreWriter::Impl::SetWatchList(std::vector<WatchedOperation> watched) {
   {
     std::lock_guard lock(mu_);
     PushLocked(WatchUpdate{std::move(watched)});
@@ -301,8 +301,12 @@ void StoreWriter::Stop(Duration deadline) { impl_->Stop(deadline); }
 std::vector<PollRecord> StoreWriter::Enqueue(std::vector<PollRecord> records) {
   return impl_->Enqueue(std::move(records));
 }
-void StoreWriter::SetWatchList(std::vector<OperationKey> watched) {
+void StoreWriter::SetWatchList(std::vector<WatchedOperation> watched) {
   impl_->SetWatchList(std::move(watched));
+}
+
+void StoreWriter::SetWatchList(const std::vector<OperationKey>& watched) {
+  impl_->SetWatchList(WatchedOf(watched, OperationOrigin::kConfig));
 }
 bool StoreWriter::Pump() { return impl_->Pump(); }
 void StoreWriter::PublishFiguresTo(Figures& figures) { impl_->PublishFiguresTo(figures); }

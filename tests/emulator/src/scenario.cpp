@@ -135,7 +135,8 @@ FaultSpec ParseFault(const YAML::Node& n) {
 }
 
 OperationSpec ParseOperation(const YAML::Node& n) {
-  CheckKeys(n, {"id", "kind", "start", "timeline", "churn", "error", "update", "faults"});
+  CheckKeys(n,
+            {"id", "kind", "start", "appear_at", "timeline", "churn", "error", "update", "faults"});
   OperationSpec op;
   if (!n["id"]) Fail(n, "an operation needs an id");
   op.id = Get<std::string>(n["id"], "id");
@@ -143,6 +144,11 @@ OperationSpec ParseOperation(const YAML::Node& n) {
   if (op.id.find_first_of("/?#% ") != std::string::npos) Fail(n["id"], "id has URL characters");
   if (n["kind"]) op.kind = ParseKindNode(n["kind"]);
   Opt(n, "start", op.start);
+  if (const auto a = n["appear_at"]) {
+    // The second the operation appears (its createdDateTime); the timeline is relative to it.
+    if (n["start"]) Fail(a, "appear_at and start are the same thing: give one");
+    op.start = Get<double>(a, "appear_at");
+  }
   Opt(n, "churn", op.churn);
   const auto tl = n["timeline"];
   if (!tl || !tl.IsSequence() || tl.size() == 0) Fail(n, "an operation needs a timeline list");
@@ -177,7 +183,8 @@ OperationSpec ParseOperation(const YAML::Node& n) {
 
 // Bulk operations for benchmarks: deterministic for a given seed.
 void Generate(const YAML::Node& n, std::vector<OperationSpec>& out) {
-  CheckKeys(n, {"count", "kind", "prefix", "changing_fraction", "duration", "seed", "churn"});
+  CheckKeys(n, {"count", "kind", "prefix", "changing_fraction", "duration", "seed", "churn",
+                "appear_at", "appear_every", "status"});
   int count = 0;
   Opt(n, "count", count);
   if (count < 0 || count > 1'000'000) Fail(n, "count must be 0..1000000");
@@ -190,6 +197,15 @@ void Generate(const YAML::Node& n, std::vector<OperationSpec>& out) {
   Opt(n, "duration", duration);
   Opt(n, "seed", seed);
   Opt(n, "churn", churn);
+  // The i-th operation appears at appear_at + i * appear_every (negative: created before the
+  // emulator started, e.g. days ago); `status` gives every one that status from the start.
+  double appear_at = 0, appear_every = 0;
+  std::string fixed_status;
+  Opt(n, "appear_at", appear_at);
+  Opt(n, "appear_every", appear_every);
+  Opt(n, "status", fixed_status);
+  if (appear_every < 0) Fail(n["appear_every"], "appear_every must be >= 0");
+  if (n["status"] && fixed_status.empty()) Fail(n["status"], "empty status");
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (int i = 0; i < count; ++i) {
@@ -203,7 +219,10 @@ void Generate(const YAML::Node& n, std::vector<OperationSpec>& out) {
     } else {
       op.id = prefix + "-" + std::to_string(i);
     }
-    if (unit(rng) < fraction) {
+    op.start = appear_at + appear_every * i;
+    if (!fixed_status.empty()) {
+      op.timeline = {{0, fixed_status}};
+    } else if (unit(rng) < fraction) {
       const double running = unit(rng) * duration / 2;
       const double done = running + unit(rng) * (duration - running);
       op.timeline = {{0, "NotStarted"}, {running, "Running"}};

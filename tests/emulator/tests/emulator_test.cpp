@@ -344,6 +344,81 @@ TEST_F(EmulatorTest, ListPagesWithRelativeNextLinkAndHonoursTopAndFilter) {
   EXPECT_NE(stats.find("\"list_calls\":11"), std::string::npos) << stats;
 }
 
+// An operation with `appear_at` does not exist before that second (404, in no list), then is
+// listed and served with that instant as its createdDateTime.
+TEST_F(EmulatorTest, OperationsAppearAtTheirSecondInGetsAndLists) {
+  StartWith(R"(
+instance_id: demo
+operations:
+  - {id: early, timeline: [{at: 0, status: Running}]}
+  - {id: late, appear_at: 20, timeline: [{at: 0, status: NotStarted}, {at: 5, status: Succeeded}]}
+)");
+  const std::string base = "/deviceUpdate/demo/management/operations?api-version=2022-10-01";
+  const std::string in_flight =
+      base + "&$filter=status%20eq%20%27NotStarted%27%20or%20status%20eq%20%27Running%27";
+  Advance(19.5);
+  EXPECT_EQ(GetOp("late").status, 404);
+  EXPECT_EQ(ListAll(port_, base).first, (std::vector<std::string>{"early"}));
+  EXPECT_EQ(ListAll(port_, in_flight).first, (std::vector<std::string>{"early"}));
+  Advance(0.5);
+  const auto got = GetOp("late");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(JsonString(got.body, "status"), "NotStarted");
+  // createdDateTime is the appearance: 20 s after the emulator's start.
+  const auto created = ParseTimestamp(JsonString(got.body, "createdDateTime"));
+  const auto early_created = ParseTimestamp(JsonString(GetOp("early").body, "createdDateTime"));
+  ASSERT_TRUE(created && early_created);
+  EXPECT_EQ(*created - *early_created, std::chrono::seconds(20));
+  EXPECT_EQ(ListAll(port_, in_flight).first, (std::vector<std::string>{"early", "late"}));
+  Advance(5);
+  // Completed: out of the in-flight list, still in the unfiltered one.
+  EXPECT_EQ(ListAll(port_, in_flight).first, (std::vector<std::string>{"early"}));
+  EXPECT_EQ(ListAll(port_, base).first, (std::vector<std::string>{"early", "late"}));
+}
+
+TEST(ScenarioTest, AppearAtIsStartAndExcludesIt) {
+  auto ok = ParseScenario("operations: [{id: a, appear_at: -30, timeline: [{status: Running}]}]\n");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ(ok->operations[0].start, -30);
+  auto both = ParseScenario(
+      "operations: [{id: a, start: 1, appear_at: 2, timeline: [{status: Running}]}]\n", "s");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().find("s:1:"), std::string::npos) << both.error();
+}
+
+// Generated operations appear one after the other; `status` makes completed ones, and a negative
+// appear_at makes them days old.
+TEST_F(EmulatorTest, GeneratedOperationsAppearInTurnAndCanBeCompletedAndOld) {
+  StartWith(R"(
+instance_id: demo
+page_size: 100
+generate:
+  - {count: 3, prefix: new, appear_at: 10, appear_every: 6, changing_fraction: 1, duration: 4}
+  - {count: 150, prefix: old, status: Succeeded, appear_at: -259200, appear_every: 60}
+)");
+  const std::string base = "/deviceUpdate/demo/management/operations?api-version=2022-10-01";
+  const std::string in_flight =
+      base + "&filter=status%20eq%20%27NotStarted%27%20or%20status%20eq%20%27Running%27";
+  auto [all, pages] = ListAll(port_, base);
+  EXPECT_EQ(all.size(), 150u);
+  EXPECT_EQ(pages, 2);
+  EXPECT_TRUE(ListAll(port_, in_flight).first.empty());
+  const auto old0 = GetOp("old-0");
+  ASSERT_EQ(old0.status, 200);
+  EXPECT_EQ(JsonString(old0.body, "status"), "Succeeded");
+  const auto created = ParseTimestamp(JsonString(old0.body, "createdDateTime"));
+  ASSERT_TRUE(created.has_value());
+  const auto age = clock_.WallNow() - *created;
+  EXPECT_GT(age, std::chrono::hours(71));
+  EXPECT_LT(age, std::chrono::hours(73));
+  EXPECT_EQ(GetOp("new-1").status, 404);
+  Advance(16);  // new-0 at 10, new-1 at 16, new-2 at 22
+  EXPECT_EQ(GetOp("new-1").status, 200);
+  EXPECT_EQ(GetOp("new-2").status, 404);
+  EXPECT_EQ(ListAll(port_, in_flight).first, (std::vector<std::string>{"new-1"}))
+      << "new-0 finished within its 4 s duration";
+}
+
 // --- answer forms (docs/emulator.md, "Answer forms": what the recorded service sends) ---
 
 int HeaderCount(const RawResponse& r, const std::string& name) {

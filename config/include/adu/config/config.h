@@ -4,7 +4,8 @@
 // - LoadConfig() reads one YAML file (and the watch file it names), validates every key and returns
 //   either a complete Config (every default filled in) or ONE error line of the form
 //   `FILE:LINE:COL: key.path: message` (1-based line and column), with StatusCode::kConfig (every
-//   error of LoadConfig, LoadWatchFile, MergeWatchLists and ValidateOperationId has that code). The
+//   error of LoadConfig, LoadWatchFile, MergeWatchLists, ParseOperationLocation and
+//   ValidateOperationId has that code). The
 //   daemon prints that line and exits 78 (EX_CONFIG).
 // - Nothing here touches the network: URLs are validated as strings only. Secrets are never read:
 //   `auth.client_secret_file` is just a path.
@@ -184,9 +185,34 @@ std::string FormatDuration(Duration d);
 // Reads and validates the configuration file and its watch file.
 Result<Config> LoadConfig(const std::string& path);
 
+// The service a watch list belongs to: an entry written as an Operation-Location must name the
+// endpoint's scheme, host and port (when it is a full URL) and this instance.
+struct WatchListTarget {
+  std::string endpoint;  // as in Config::endpoint (normalised)
+  std::string instance_id;
+};
+
 // Reads a watch file: a YAML list in the same form as `watch` (an empty file is an empty list).
-// Duplicates within the file are errors. Used at start and when the file changes.
+// Duplicates within the file are errors. Every entry's source is kWatchFile. Without a target, an
+// entry written as an Operation-Location is an error (it cannot be checked).
 Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path);
+Result<std::vector<WatchEntry>> LoadWatchFile(const std::string& path,
+                                              const WatchListTarget& target);
+
+// True when a watch entry's text is written as an Operation-Location (a URL, or a path starting
+// with '/') rather than as an operation ID.
+bool IsOperationLocation(std::string_view text);
+
+// The operation an `Operation-Location` (or `Location`) value of the service names:
+//   [scheme://host[:port]]/deviceUpdate/INSTANCE[/v2]/management/operations/ID[?query]  (device)
+//   [scheme://host[:port]]/deviceUpdate/INSTANCE[/v2]/updates/operations/ID[?query]     (update)
+// The `deviceUpdate` prefix in any case (the 2021 preview and the recorded service write
+// `deviceupdate`); every other segment as the service writes it. The query (`?api-version=...`)
+// is ignored: requests use Config::api_version. A full URL must be on `target.endpoint` (same
+// scheme, host and port; a missing port is the scheme's default); INSTANCE must be
+// `target.instance_id`; ID must pass ValidateOperationId. The error quotes `text` and says what is
+// wrong, without a key path.
+Result<OperationKey> ParseOperationLocation(std::string_view text, const WatchListTarget& target);
 
 // `a` followed by `b`. The same (kind, id) twice is an error naming the ID and both origins:
 // `ORIGIN_B: watch: operation ID "X" (device) is listed twice: at ORIGIN_A and at ORIGIN_B`.

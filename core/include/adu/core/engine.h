@@ -33,6 +33,21 @@ namespace adu {
 
 enum class ListMode { kAuto, kAlways, kNever };
 
+// Discovery: the engine reads the service's lists to take in operations nobody named (origin
+// kDiscovered). Every `interval` an in-flight pass per kind, every `resync` (and at start) an
+// unfiltered one; only operations created within `max_age` are taken in. Its list calls are the
+// list refresh's, under list_requests_per_minute (docs/how-it-works.md).
+struct DiscoveryOptions {
+  std::vector<OperationKind> kinds;  // empty: discovery off
+  Duration interval = std::chrono::minutes(1);
+  std::optional<Duration> resync = std::chrono::hours(1);  // nullopt: never
+  Duration max_age = std::chrono::hours(24 * 7);
+
+  bool Covers(OperationKind kind) const;
+  bool enabled() const { return !kinds.empty(); }
+  bool operator==(const DiscoveryOptions&) const = default;
+};
+
 struct EngineOptions {
   Duration interval = std::chrono::seconds(30);
   Duration backoff_max = std::chrono::minutes(5);
@@ -46,11 +61,13 @@ struct EngineOptions {
   // Benchmarks only (bench/b1): time compressed by this factor (intervals divided, budgets
   // multiplied). The budgets' bursts are then sized as for the uncompressed rates. 1 = real time.
   double budget_time_scale = 1.0;
+  DiscoveryOptions discovery;
 };
 
 struct WatchItem {
   OperationKey key;
-  std::optional<Duration> interval;  // overrides EngineOptions::interval
+  std::optional<Duration> interval;                   // overrides EngineOptions::interval
+  OperationOrigin origin = OperationOrigin::kConfig;  // kConfig or kWatchFile
 };
 
 // A consistent picture for STATUS= lines and logs.
@@ -81,7 +98,8 @@ class Engine {
 
   // Resumes every watched operation from its persisted record (etag, status, state, next poll
   // time; the caller loaded them with Store::LoadOperations, so the engine never touches the
-  // Store) and makes `watch` the watch list. Call once, before Step()/Run().
+  // Store) and makes `watch` the watch list. With discovery on, the discovered operations of the
+  // records (not unwatched) are resumed too. Call once, before Step()/Run().
   void Start(const std::vector<OperationRecord>& records, const std::vector<WatchItem>& watch);
 
   // Processes completed requests and posted tasks, dispatches every poll that is due and fits
@@ -114,6 +132,7 @@ class Engine {
   size_t RequestsInFlightForTest() const;
   std::optional<MonoTime> NextDueForTest(const OperationKey& key) const;
   std::optional<OperationState> StateOfForTest(const OperationKey& key) const;
+  std::optional<OperationOrigin> OriginOfForTest(const OperationKey& key) const;
 
   class Impl;  // core/src/engine/engine_impl.h
 

@@ -85,6 +85,11 @@ class OperationService {
   virtual void ListInFlight(OperationKind kind, const std::optional<std::string>& page,
                             ListCallback done) = 0;
 
+  // One page of every operation of `kind` the service lists, completed ones included (the
+  // service keeps them listed for 7 days); `page` as for ListInFlight. Discovery's resync pass.
+  virtual void ListAll(OperationKind kind, const std::optional<std::string>& page,
+                       ListCallback done) = 0;
+
   // Cancels every request in flight; their callbacks still run (with a failure) soon after.
   virtual void CancelAll() = 0;
 };

@@ -30,7 +30,24 @@ struct OperationRecord {
   int64_t not_modified = 0;
   int64_t errors = 0;
   std::optional<std::string> last_error;
+  OperationOrigin origin = OperationOrigin::kConfig;
 };
+
+// One operation of the watch list and how the daemon learned of it (the `origin` column).
+struct WatchedOperation {
+  OperationKey key;
+  OperationOrigin origin = OperationOrigin::kConfig;
+  bool operator==(const WatchedOperation&) const = default;
+};
+
+// `keys`, each of `origin`.
+inline std::vector<WatchedOperation> WatchedOf(const std::vector<OperationKey>& keys,
+                                               OperationOrigin origin) {
+  std::vector<WatchedOperation> all;
+  all.reserve(keys.size());
+  for (const auto& key : keys) all.push_back({key, origin});
+  return all;
+}
 
 // What one poll yielded, as the store records it.
 struct PollRecord {
@@ -58,7 +75,13 @@ class Store {
 
   // Makes `watched` the watch list: unknown keys are inserted as `active`, `unwatched` ones
   // become `active` again, known ones keep their state, and every other key becomes `unwatched`.
-  virtual Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) = 0;
+  // Each key's origin is written as given (the engine decides: a watch-list entry is `config` or
+  // `watch_file` even when discovery also lists it).
+  virtual Status SetWatchList(const std::vector<WatchedOperation>& watched, WallTime now) = 0;
+  // The same, every key of origin `config`. Implementations add `using Store::SetWatchList;`.
+  Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) {
+    return SetWatchList(WatchedOf(watched, OperationOrigin::kConfig), now);
+  }
 
   // Writes `batch` in one transaction, in order. Either all of it is written or none of it is
   // (the caller keeps the batch and retries later). A Changed whose body is byte-identical to

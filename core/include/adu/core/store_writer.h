@@ -52,7 +52,8 @@ class StoreWriter {
   // caller keeps what is returned and offers it again once Full() is false.
   [[nodiscard]] std::vector<PollRecord> Enqueue(std::vector<PollRecord> records);
   // Never refused.
-  void SetWatchList(std::vector<OperationKey> watched);
+  void SetWatchList(std::vector<WatchedOperation> watched);
+  void SetWatchList(const std::vector<OperationKey>& watched);  // every key of origin `config`
 
   // One writer step on the caller's thread: writes everything queued once (tests, --once).
   // Returns false if a write failed (the records stay queued).

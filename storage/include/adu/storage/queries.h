@@ -28,6 +28,7 @@ struct OperationRow {
   std::optional<std::string> first_seen_at, last_polled_at, last_changed_at, next_poll_at;
   int64_t polls = 0, not_modified = 0, errors = 0;
   std::optional<std::string> last_error;
+  std::string origin = "config";  // "config" | "watch_file" | "discovered"
 };
 
 struct TransitionRow {

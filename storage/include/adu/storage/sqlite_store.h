@@ -54,7 +54,8 @@ class SqliteStore final : public adu::Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Result<std::vector<OperationRecord>> LoadOperations() override;
-  Status SetWatchList(const std::vector<OperationKey>& watched, WallTime now) override;
+  using Store::SetWatchList;
+  Status SetWatchList(const std::vector<WatchedOperation>& watched, WallTime now) override;
   Status Write(const std::vector<PollRecord>& batch) override;
   // One retention / error-cap step of at most maintain_batch_rows rows per table.
   Result<MaintainProgress> Maintain(WallTime now) override;

@@ -5,6 +5,7 @@
 //   GET {endpoint}/deviceUpdate/{instance}/updates/operations/{id}?api-version=...     (update)
 // - List:
 // .../operations?api-version=...&filter=status%20eq%20'NotStarted'%20or%20status%20eq%20'Running'[&top=n]
+//   (discovery's unfiltered pass, ListAll: the same without `filter` and `top`)
 //   then each `nextLink`, resolved against the endpoint; a nextLink to another scheme/host/port is
 //   refused (kHttp failure) and never requested, so the bearer token never leaves the endpoint.
 // - `If-None-Match` with the stored ETag verbatim; `Accept: application/json`;
@@ -64,11 +65,14 @@ class DeviceUpdateClient final : public OperationService {
              FetchCallback done) override;
   void ListInFlight(OperationKind kind, const std::optional<std::string>& page,
                     ListCallback done) override;
+  void ListAll(OperationKind kind, const std::optional<std::string>& page,
+               ListCallback done) override;
   void CancelAll() override;
 
   // The URLs this client requests (exposed for tests and `check-config`).
   std::string OperationUrl(const OperationKey& key) const;
   std::string ListUrl(OperationKind kind) const;
+  std::string ListAllUrl(OperationKind kind) const;  // no filter: completed operations too
   // A service nextLink made absolute against the endpoint with api-version present, or an
   // error when it points at another scheme/host/port or cannot be parsed.
   Result<std::string> ResolveNextLink(const std::string& next_link) const;
@@ -76,6 +80,10 @@ class DeviceUpdateClient final : public OperationService {
   struct Impl;
 
  private:
+  // One page: `first_url` for the first, else `page` resolved as a nextLink.
+  void ListPageOf(OperationKind kind, std::string first_url, const std::optional<std::string>& page,
+                  ListCallback done);
+
   std::shared_ptr<Impl> impl_;
 };
 

@@ -64,7 +64,10 @@ struct UpdateIdSpec {
 struct OperationSpec {
   std::string id;
   OperationKind kind = OperationKind::kDevice;
-  double start = 0;  // scenario second the timeline is relative to
+  // Scenario second the timeline is relative to (`start`, or `appear_at`: with the first entry at
+  // 0 the operation appears then, in no list and a 404 before; its createdDateTime). Negative:
+  // created before the emulator started.
+  double start = 0;
   std::vector<TimelineEntry>
       timeline;      // sorted by `at`; the operation does not exist before the first
   double churn = 0;  // > 0: body changes (lastActionDateTime, etag) every `churn` s while in flight
