@@ -681,7 +681,10 @@ std::string AuthSummary(const AuthConfig& a) {
 }
 
 // check-config's "watching" line.
-std::string WatchSummary(const std::vector<WatchEntry>& watch) {
+std::string WatchSummary(const std::vector<WatchEntry>& watch, bool discovering) {
+  if (watch.empty() && discovering) {
+    return "0 operations listed: discovery finds the instance's operations (see discover)";
+  }
   if (watch.empty()) {
     return "0 operations: empty watch list: the daemon idles until the watch file lists something";
   }
@@ -769,7 +772,7 @@ std::string Summary(const Config& c) {
 
   row("auth", AuthSummary(c.auth));
 
-  row("watching", WatchSummary(c.watch));
+  row("watching", WatchSummary(c.watch, c.discover.enabled()));
   row("watch file", c.watch_file ? *c.watch_file : std::string("(none)"));
   for (const auto& [label, value] : DiscoverSummary(c)) row(label, value);
   row("database", c.database);
