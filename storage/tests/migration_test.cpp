@@ -91,12 +91,14 @@ TEST(MigrationTest, MigratesAVersion1DatabaseKeepingItsData) {
   ASSERT_TRUE(store.ok()) << store.error();
   RawDb db(path);
   EXPECT_EQ(db.Int("PRAGMA user_version"), SqliteStore::SchemaVersion());
-  EXPECT_EQ(db.Rows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                    "ORDER BY name"),
-            (std::vector<std::string>{
-                "notifications_by_snapshot", "notifications_due", "operations_by_state",
-                "operations_by_status", "poll_errors_by_category", "poll_errors_by_operation",
-                "poll_errors_by_time", "snapshots_by_operation", "snapshots_transitions_by_time"}));
+  EXPECT_EQ(
+      db.Rows("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+              "ORDER BY name"),
+      (std::vector<std::string>{
+          "failure_reason_groups_key", "failure_reason_messages_key", "notifications_by_snapshot",
+          "notifications_due", "operations_by_state", "operations_by_status",
+          "poll_error_groups_key", "poll_errors_by_category", "poll_errors_by_operation",
+          "poll_errors_by_time", "snapshots_by_operation", "snapshots_transitions_by_time"}));
   // The daemon's latest-snapshot lookup uses the new index.
   const auto plan = db.Rows(
       "EXPLAIN QUERY PLAN SELECT body FROM snapshots WHERE kind = 'device' AND "
