@@ -7,6 +7,8 @@ and the daemon takes them in from the pages (docs/how-it-works.md, "Discovery").
 import datetime
 import os
 import random
+import signal
+import sqlite3
 import time
 import unittest
 
@@ -27,10 +29,13 @@ def parse_time(text):
 
 
 def stored(workdir, sql):
-    """query()'s first value, 0 before the daemon created the database."""
+    """query()'s first value, 0 before the daemon created the database and its schema."""
     if not os.path.exists(os.path.join(workdir, "operations.db")):
         return 0
-    return query(workdir, sql)[0][0]
+    try:
+        return query(workdir, sql)[0][0]
+    except sqlite3.OperationalError:  # the file exists, its tables not yet
+        return 0
 
 
 class DiscoveryAppearTest(IntegrationTest):
@@ -88,7 +93,7 @@ class DiscoveryAppearTest(IntegrationTest):
 
     def _all_final(self, emu):
         """The emulator's timeline once the database holds every operation's final status."""
-        if not os.path.exists(os.path.join(self.dir, "operations.db")):
+        if stored(self.dir, "SELECT count(*) FROM operations") == 0:
             return None
         timeline = emu.get("/_emulator/timeline")["changes"]
         finals = {}
@@ -149,6 +154,49 @@ class DiscoveryBulkTest(IntegrationTest):
         self.assertEqual(query(self.dir, count)[0][0], 2000, "a restart stores nothing again")
         self.assertEqual(emu.stats()["operations"], {})
         self.assertNotIn("taken in", again.output()[log_before:], "resumed, not discovered again")
+
+
+class DiscoveryReloadTest(IntegrationTest):
+    """SIGHUP turns discovery off and on again without a restart."""
+
+    SCENARIO = f"""\
+        instance_id: demo
+        {LIMITS.strip()}
+        operations:
+          - {{id: found, timeline: [{{at: 0, status: Running}}]}}
+          - {{id: named, timeline: [{{at: 0, status: Running}}]}}
+        """
+
+    def write(self, url, discover):
+        return write_config(self.dir, url, watch_yaml="  - named\n", extra=discover)
+
+    def test_off_unwatches_what_only_discovery_found_and_on_finds_it_again(self):
+        emu = self.emulator(self.SCENARIO)
+        on = """\
+            discover:
+              kinds: [device]
+              interval: 10s
+            """
+        config = self.write(emu.url, on)
+        daemon = self.daemon(config)
+        rows = "SELECT operation_id, origin, state FROM operations ORDER BY operation_id"
+        wait_for(lambda: stored(self.dir, "SELECT count(*) FROM snapshots") >= 2, timeout=30,
+                 what="both operations stored")
+        self.assertEqual(query(self.dir, rows),
+                         [("found", "discovered", "active"), ("named", "config", "active")])
+        self.write(emu.url, "")
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: query(self.dir, rows)[0][2] == "unwatched", timeout=20,
+                 what="the discovered operation unwatched")
+        self.assertEqual(query(self.dir, rows),
+                         [("found", "discovered", "unwatched"), ("named", "config", "active")])
+        self.write(emu.url, on)
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: query(self.dir, rows)[0][2] == "active", timeout=20,
+                 what="the operation discovered again")
+        self.assertEqual(query(self.dir, "SELECT count(*) FROM snapshots WHERE operation_id = "
+                                         "'found'"), [(1,)], "its history kept, nothing twice")
+        self.assertEqual(daemon.proc.poll(), None, "no restart")
 
 
 if __name__ == "__main__":
