@@ -109,7 +109,10 @@ class DiscoveryAppearTest(IntegrationTest):
 
 
 class DiscoveryBulkTest(IntegrationTest):
-    """A first start against 2,000 completed operations (pages of 100), then a restart."""
+    """A first start against 2,000 completed operations (pages of 100), then a restart.
+
+    50 more, 8 days old, are listed too (one more page) but older than max_age: never taken in.
+    """
 
     SCENARIO = f"""\
         instance_id: demo
@@ -118,6 +121,7 @@ class DiscoveryBulkTest(IntegrationTest):
         generate:
           - {{count: 1000, kind: device, prefix: dev, status: Succeeded, appear_at: -432000, appear_every: 60}}
           - {{count: 1000, kind: update, prefix: upd, status: Failed, appear_at: -432000, appear_every: 60}}
+          - {{count: 50, kind: device, prefix: old, status: Succeeded, appear_at: -700000}}
         """
 
     def test_two_thousand_completed_operations_come_from_the_pages_and_once_only(self):
@@ -133,9 +137,12 @@ class DiscoveryBulkTest(IntegrationTest):
         daemon = self.daemon(config)
         wait_for(lambda: stored(self.dir, count) >= 2000, timeout=120, interval=0.5,
                  what="2,000 snapshots")
+        wait_for(lambda: emu.stats()["list_calls"] >= 21, timeout=30, what="the last page, too")
         time.sleep(1)
         stats = emu.stats()
         self.assertEqual(query(self.dir, count)[0][0], 2000)
+        self.assertEqual(query(self.dir, "SELECT count(*) FROM operations WHERE operation_id "
+                                         "LIKE 'old-%'"), [(0,)], "older than max_age")
         self.assertLessEqual(stats["list_calls"], 22)
         self.assertEqual(stats["operations"], {}, "no GET of any operation")
         self.assertEqual(stats["throttled"], 0)
@@ -148,7 +155,7 @@ class DiscoveryBulkTest(IntegrationTest):
         first_calls = stats["list_calls"]
         again = self.daemon(config)
         # The restart's unfiltered pass reads every page again...
-        wait_for(lambda: emu.stats()["list_calls"] >= first_calls + 20, timeout=90, interval=0.5,
+        wait_for(lambda: emu.stats()["list_calls"] >= first_calls + 21, timeout=90, interval=0.5,
                  what="the restart's unfiltered pass")
         time.sleep(2)  # ... and whatever it yielded reached the database
         self.assertEqual(query(self.dir, count)[0][0], 2000, "a restart stores nothing again")
