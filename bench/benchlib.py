@@ -92,7 +92,7 @@ def transport():
 
 
 def write_config(path, endpoint, database, ids, poll, instance="bench", http_transport=None,
-                 metrics_listen=None):
+                 metrics_listen=None, discover=None):
     lines = [f"endpoint: {endpoint}", f"instance_id: {instance}", "auth:", "  method: none",
              f"database: {database}", "log_level: warn"]
     if metrics_listen:
@@ -102,7 +102,10 @@ def write_config(path, endpoint, database, ids, poll, instance="bench", http_tra
         lines += ["http:", f"  transport: {http_transport}"]
     lines.append("poll:")
     lines += [f"  {k}: {v}" for k, v in poll.items()]
-    lines.append("watch:")
+    if discover:
+        lines.append("discover:")
+        lines += [f"  {k}: {v}" for k, v in discover.items()]
+    lines.append("watch:" if ids else "watch: []")
     lines += [f"  - {i}" for i in ids]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

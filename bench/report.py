@@ -48,6 +48,34 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
+def discovery_section(d):
+    """The "B1: discovery" table (bench/b1_discovery.py)."""
+    r, s = d["run"], d["scale"]
+    L = ["## B1: discovery", ""]
+    L.append(f"An empty watch list and `discover: {{kinds: [device, update], interval: "
+             f"{d['interval_s']:.0f}s}}`; operations of both kinds are created at "
+             f"{d['rate_per_min']:g} a minute (each goes NotStarted -> Running -> Succeeded/Failed "
+             f"within about 11 minutes), under the service's limits ({d['get_limit']} GETs and "
+             f"{d['list_limit']} list calls per minute, pages of {d['page_size']}). Latency: from an "
+             f"operation's creation to its first stored snapshot. Calls: every list call and GET of "
+             f"the run, per operation. Time compressed x{s} as in B1, figures uncompressed.")
+    L.append("")
+    L.append("| operations | stored | final status stored | p50 (s) | p99 (s) | max (s) | "
+             "list calls | GETs | calls / operation | GETs / operation | 429s | load |")
+    L.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    L.append(f"| {r['operations']} | {r['stored']} | {r['finals_stored']}/{r['finals']} | "
+             f"{fmt(r['p50'])} | {fmt(r['p99'])} | {fmt(r['max'])} | {r['list_calls']} | "
+             f"{r['status_calls']} | {fmt(r['calls_per_operation'], 2)} | "
+             f"{fmt(r['gets_per_operation'], 2)} | {r['throttled']} | {r['loadavg']} |")
+    L.append("")
+    L.append(f"A new operation waits for the next in-flight pass: at most one `discover.interval` "
+             f"({d['interval_s']:.0f} s, jittered by 10 %) plus a page's round trip. The list calls "
+             f"do not grow with the number of operations until more than {d['page_size']} of a "
+             f"kind are in flight at once; each operation costs one GET, for its final snapshot.")
+    L.append("")
+    return L
+
+
 def plot(b1, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -91,6 +119,7 @@ def main():
     ap.add_argument("--b2", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--meta", required=True)  # {"started": ..., "seconds": ...} from run.sh
+    ap.add_argument("--b1-discovery")  # optional: bench/b1_discovery.py's result
     args = ap.parse_args()
     with open(args.b1) as f:
         b1 = json.load(f)
@@ -179,6 +208,10 @@ def main():
     L.append(f"At N = 5,000 a p99 of {2 * b1['interval_s']:.0f} s would need pages of at least "
              f"{need:.0f} operations; the service's recorded `nextLink`s ask for 100 (`$top=100`).")
     L.append("")
+
+    if args.b1_discovery:
+        with open(args.b1_discovery) as f:
+            L.extend(discovery_section(json.load(f)))
 
     # ---- B2
     cases = b2["cases"]

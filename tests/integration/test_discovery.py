@@ -7,6 +7,8 @@ and the daemon takes them in from the pages (docs/how-it-works.md, "Discovery").
 import datetime
 import os
 import random
+import signal
+import sqlite3
 import time
 import unittest
 
@@ -27,10 +29,13 @@ def parse_time(text):
 
 
 def stored(workdir, sql):
-    """query()'s first value, 0 before the daemon created the database."""
+    """query()'s first value, 0 before the daemon created the database and its schema."""
     if not os.path.exists(os.path.join(workdir, "operations.db")):
         return 0
-    return query(workdir, sql)[0][0]
+    try:
+        return query(workdir, sql)[0][0]
+    except sqlite3.OperationalError:  # the file exists, its tables not yet
+        return 0
 
 
 class DiscoveryAppearTest(IntegrationTest):
@@ -88,7 +93,7 @@ class DiscoveryAppearTest(IntegrationTest):
 
     def _all_final(self, emu):
         """The emulator's timeline once the database holds every operation's final status."""
-        if not os.path.exists(os.path.join(self.dir, "operations.db")):
+        if stored(self.dir, "SELECT count(*) FROM operations") == 0:
             return None
         timeline = emu.get("/_emulator/timeline")["changes"]
         finals = {}
@@ -104,7 +109,10 @@ class DiscoveryAppearTest(IntegrationTest):
 
 
 class DiscoveryBulkTest(IntegrationTest):
-    """A first start against 2,000 completed operations (pages of 100), then a restart."""
+    """A first start against 2,000 completed operations (pages of 100), then a restart.
+
+    50 more, 8 days old, are listed too (one more page) but older than max_age: never taken in.
+    """
 
     SCENARIO = f"""\
         instance_id: demo
@@ -113,6 +121,7 @@ class DiscoveryBulkTest(IntegrationTest):
         generate:
           - {{count: 1000, kind: device, prefix: dev, status: Succeeded, appear_at: -432000, appear_every: 60}}
           - {{count: 1000, kind: update, prefix: upd, status: Failed, appear_at: -432000, appear_every: 60}}
+          - {{count: 50, kind: device, prefix: old, status: Succeeded, appear_at: -700000}}
         """
 
     def test_two_thousand_completed_operations_come_from_the_pages_and_once_only(self):
@@ -128,9 +137,12 @@ class DiscoveryBulkTest(IntegrationTest):
         daemon = self.daemon(config)
         wait_for(lambda: stored(self.dir, count) >= 2000, timeout=120, interval=0.5,
                  what="2,000 snapshots")
+        wait_for(lambda: emu.stats()["list_calls"] >= 21, timeout=30, what="the last page, too")
         time.sleep(1)
         stats = emu.stats()
         self.assertEqual(query(self.dir, count)[0][0], 2000)
+        self.assertEqual(query(self.dir, "SELECT count(*) FROM operations WHERE operation_id "
+                                         "LIKE 'old-%'"), [(0,)], "older than max_age")
         self.assertLessEqual(stats["list_calls"], 22)
         self.assertEqual(stats["operations"], {}, "no GET of any operation")
         self.assertEqual(stats["throttled"], 0)
@@ -143,12 +155,55 @@ class DiscoveryBulkTest(IntegrationTest):
         first_calls = stats["list_calls"]
         again = self.daemon(config)
         # The restart's unfiltered pass reads every page again...
-        wait_for(lambda: emu.stats()["list_calls"] >= first_calls + 20, timeout=90, interval=0.5,
+        wait_for(lambda: emu.stats()["list_calls"] >= first_calls + 21, timeout=90, interval=0.5,
                  what="the restart's unfiltered pass")
         time.sleep(2)  # ... and whatever it yielded reached the database
         self.assertEqual(query(self.dir, count)[0][0], 2000, "a restart stores nothing again")
         self.assertEqual(emu.stats()["operations"], {})
         self.assertNotIn("taken in", again.output()[log_before:], "resumed, not discovered again")
+
+
+class DiscoveryReloadTest(IntegrationTest):
+    """SIGHUP turns discovery off and on again without a restart."""
+
+    SCENARIO = f"""\
+        instance_id: demo
+        {LIMITS.strip()}
+        operations:
+          - {{id: found, timeline: [{{at: 0, status: Running}}]}}
+          - {{id: named, timeline: [{{at: 0, status: Running}}]}}
+        """
+
+    def write(self, url, discover):
+        return write_config(self.dir, url, watch_yaml="  - named\n", extra=discover)
+
+    def test_off_unwatches_what_only_discovery_found_and_on_finds_it_again(self):
+        emu = self.emulator(self.SCENARIO)
+        on = """\
+            discover:
+              kinds: [device]
+              interval: 10s
+            """
+        config = self.write(emu.url, on)
+        daemon = self.daemon(config)
+        rows = "SELECT operation_id, origin, state FROM operations ORDER BY operation_id"
+        wait_for(lambda: stored(self.dir, "SELECT count(*) FROM snapshots") >= 2, timeout=30,
+                 what="both operations stored")
+        self.assertEqual(query(self.dir, rows),
+                         [("found", "discovered", "active"), ("named", "config", "active")])
+        self.write(emu.url, "")
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: query(self.dir, rows)[0][2] == "unwatched", timeout=20,
+                 what="the discovered operation unwatched")
+        self.assertEqual(query(self.dir, rows),
+                         [("found", "discovered", "unwatched"), ("named", "config", "active")])
+        self.write(emu.url, on)
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: query(self.dir, rows)[0][2] == "active", timeout=20,
+                 what="the operation discovered again")
+        self.assertEqual(query(self.dir, "SELECT count(*) FROM snapshots WHERE operation_id = "
+                                         "'found'"), [(1,)], "its history kept, nothing twice")
+        self.assertEqual(daemon.proc.poll(), None, "no restart")
 
 
 if __name__ == "__main__":
