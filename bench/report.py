@@ -310,16 +310,18 @@ def main():
                      f"2 x {lc:.1f} us | {verdict(d <= 2 * lc)} |")
     L.append("")
     page = os.path.join(args.root, "docs", "performance.md")
-    # B3 (bench/b3.py) writes its own section of the page: keep it as that run left it.
-    b3 = ""
+    # B3 (bench/b3.py) and the notifications benchmark (bench/notify_bench.py) write their own
+    # sections of the page: keep each as its run left it.
+    kept = ""
     if os.path.exists(page):
         with open(page) as f:
             old = f.read()
-        start, end = old.find("<!-- B3 begin"), old.find("<!-- B3 end -->")
-        if start >= 0 and end > start:
-            b3 = old[start:end + len("<!-- B3 end -->")] + "\n"
+        for name in ("B3", "NOTIFY"):
+            start, end = old.find(f"<!-- {name} begin"), old.find(f"<!-- {name} end -->")
+            if start >= 0 and end > start:
+                kept += "\n" + old[start:end + len(f"<!-- {name} end -->")] + "\n"
     with open(page, "w") as f:
-        f.write("\n".join(L) + "\n" + b3)
+        f.write("\n".join(L) + kept)
 
 
 if __name__ == "__main__":

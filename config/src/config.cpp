@@ -799,6 +799,7 @@ std::string Summary(const Config& c) {
                                    : std::string("no endpoint")) +
                      (c.metrics.textfile ? ", textfile " + *c.metrics.textfile
                                          : std::string(", no textfile")));
+  row("notify", internal::NotifySummary(c));
   row("log level", c.log_level);
   return out.str();
 }

@@ -245,5 +245,26 @@ void ReadNotify(const MapReader& top, Diagnostics& diag, const std::filesystem::
   }
 }
 
+std::string NotifySummary(const Config& cfg) {
+  if (cfg.notify.empty()) return "no targets";
+  std::string out;
+  for (const NotifyTargetConfig& t : cfg.notify) {
+    if (!out.empty()) out += "; ";
+    out += t.name + " (";
+    if (t.webhook) {
+      auto url = ParseUrl(t.webhook->url);
+      out += "webhook " + (url ? url->Authority() : std::string("?")) + ", " +
+             std::string(NotifyFormatName(t.webhook->format)) +
+             (t.webhook->secret_file.empty() ? ", unsigned" : ", signed");
+    } else {
+      out += "exec " + t.exec.front();
+    }
+    out += ", on " + (t.on_any ? std::string("any") : t.on.front());
+    for (size_t i = 1; i < t.on.size(); ++i) out += "|" + t.on[i];
+    out += ")";
+  }
+  return out + ", retried for " + FormatDuration(cfg.notify_retry_for);
+}
+
 }  // namespace internal
 }  // namespace adu::config

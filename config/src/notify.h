@@ -15,4 +15,8 @@ namespace adu::config::internal {
 void ReadNotify(const MapReader& top, Diagnostics& diag, const std::filesystem::path& base_dir,
                 Config& cfg);
 
+// check-config's "notify" line: each target's name, kind, scheme://host (never the URL's path,
+// a capability) or program, and whether it signs.
+std::string NotifySummary(const Config& cfg);
+
 }  // namespace adu::config::internal

@@ -70,6 +70,23 @@ TEST_F(NotifyConfigTest, WebhookWithDefaultsAndExecWithArgv) {
   EXPECT_EQ(e.exec_timeout, 5s);
 }
 
+TEST_F(NotifyConfigTest, SummaryShowsNoUrlPath) {
+  EXPECT_THAT(Summary(Ok(kMinimal)), HasSubstr("notify         no targets\n"));
+  dir_.Write("secret", "k");
+  const Config c = WithNotify(
+      "  - name: ops\n    on: [Failed, Succeeded]\n    webhook:\n"
+      "      url: https://hooks.example.invalid/T000/B000/capability\n"
+      "      secret_file: secret\n"
+      "  - name: hook\n    on: [any]\n    exec: [" +
+      hook_ + "]\n");
+  const std::string s = Summary(c);
+  EXPECT_THAT(s,
+              HasSubstr("notify         ops (webhook https://hooks.example.invalid, json, signed, "
+                        "on Failed|Succeeded); hook (exec " +
+                        hook_ + ", on any), retried for 1d\n"));
+  EXPECT_THAT(s, ::testing::Not(HasSubstr("capability")));
+}
+
 TEST_F(NotifyConfigTest, FormatSecretFileAndTimeout) {
   dir_.Write("secret", "s3cret");
   const Config c = WithNotify(

@@ -83,7 +83,7 @@ MetricFamily TransitionsFamily(const FiguresSnapshot& s) {
 void AddNotificationFamilies(const FiguresSnapshot& s, std::vector<MetricFamily>& out) {
   auto rows = Family("adu_opwatch_notifications",
                      "Rows of the notifications outbox by target and state (pending, delivered, "
-                     "abandoned), as last counted (at most a second old).",
+                     "abandoned), as last counted (at most a few seconds old).",
                      MetricType::Gauge);
   for (const auto& n : s.notifications) {
     rows.metric.push_back(

@@ -49,9 +49,10 @@ class Receiver:
                 self.send_response(status)
                 if status >= 300 and receiver.retry_after is not None:
                     self.send_header("Retry-After", str(receiver.retry_after))
-                self.send_header("Content-Length", "2")
+                body = b"" if status in (204, 304) else b"ok"  # 204 and 304 have no body
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass

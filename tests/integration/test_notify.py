@@ -107,6 +107,39 @@ class NotifyTest(IntegrationTest):
         self.assertRegex(log, r"error notify hook: event demo:\d+ abandoned after 1 attempts: HTTP 400")
         self.assertNotIn("/secret-path", log, "a webhook URL's path never reaches the log")
 
+    def test_reload_removes_adds_and_changes_targets(self):
+        emu = self.emulator("""\
+instance_id: demo
+operations:
+  - id: nt-1
+    timeline: [{at: 0, status: Running}, {at: 12, status: Succeeded}]
+""")
+        rx = self.receiver(default=503, retry_after=3600)
+        config = write_config(self.dir, emu.url, watch_yaml="  - nt-1\n",
+                              extra=POLL + notify_yaml(rx.url, [("a", ["any"], "/a")]))
+        daemon = self.daemon(config)
+        wait_for(lambda: [r for r in self.outbox() if r[3] >= 1], timeout=30,
+                 what="a's first attempt")
+        rx.default = 200
+        write_config(self.dir, emu.url, watch_yaml="  - nt-1\n",
+                     extra=POLL + notify_yaml(rx.url, [("b", ["any"], "/b")]))
+        daemon.signal(signal.SIGHUP)
+        daemon.wait_log("configuration reloaded")
+        wait_for(lambda: self.outbox() and self.outbox()[0][2] == "abandoned", timeout=10,
+                 what="a's pending event abandoned")
+        self.assertEqual(self.outbox()[0][1:3], ("a", "abandoned"))
+        self.assertEqual(self.outbox()[0][4], "target removed")
+        self.assertIn("notify a: target removed", daemon.output())
+        # b is sent only what is stored after it: the Succeeded transition, not the Running one.
+        self.assertNotIn("Succeeded", daemon.output(), "reloaded before the second transition")
+        wait_for(lambda: [r for r in self.outbox() if r[1] == "b" and r[2] == "delivered"],
+                 timeout=30, what="b's event delivered")
+        rows = [r for r in self.outbox() if r[1] == "b"]
+        succeeded = query(self.dir, "SELECT snapshot_id FROM transitions "
+                                    "WHERE to_status = 'Succeeded'")[0][0]
+        self.assertEqual([r[0] for r in rows], [f"demo:{succeeded}"])
+        self.assertEqual([r["path"] for r in rx.delivered()], ["/b"])
+
     def test_notify_test_command(self):
         rx = self.receiver()
         config = write_config(self.dir, "http://127.0.0.1:9",

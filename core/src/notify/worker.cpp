@@ -216,6 +216,7 @@ std::vector<std::string> NotifyWorker::TargetNames() const {
 }
 
 void NotifyWorker::Wake() {
+  counts_dirty_ = true;  // the writer added rows
   std::lock_guard lock(mu_);
   for (auto& [name, lane] : lanes_) {
     std::lock_guard lane_lock(lane->mu);
@@ -251,7 +252,10 @@ void NotifyWorker::StopLane(Lane& lane) {
 void NotifyWorker::RunLane(Lane& lane) {
   while (!lane.Stopping()) {
     const PassResult pass = DeliverDue(lane);
-    RefreshCounts(pass.changed);
+    if (pass.changed) counts_dirty_ = true;
+    // Counting is a scan of the table: only after a change, and at most once a second (a
+    // skipped change is counted at the next pass, at most idle_poll later).
+    if (counts_dirty_) RefreshCounts(false);
     if (pass.full) continue;
     WaitForWork(lane, pass.next_due);
   }
@@ -318,6 +322,7 @@ void NotifyWorker::RefreshCounts(bool force) {
     if (!force && now - counts_at_ < kCountsEvery) return;
     counts_at_ = now;
   }
+  counts_dirty_ = false;
   auto counts = outbox_.Counts();
   if (!counts.ok()) return;
   std::map<std::pair<std::string, std::string>, uint64_t> by_key;

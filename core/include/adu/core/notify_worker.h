@@ -19,6 +19,7 @@
 // in flight, which the target bounds by its timeout.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,6 +90,7 @@ class NotifyWorker {
   mutable std::mutex mu_;  // guards lanes_, options_.retry_for and the counts' throttle
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
   MonoTime counts_at_{};
+  std::atomic<bool> counts_dirty_{true};  // the outbox changed since the gauges were counted
   uint64_t next_seed_ = 0;
 };
 
