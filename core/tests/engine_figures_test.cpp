@@ -144,6 +144,25 @@ TEST_F(EngineFiguresTest, OperationCountsByKindStateAndStatus) {
                      {OperationKind::kDevice, OperationState::kActive, "Running", 1}}));
 }
 
+// The last change before the engine goes idle still reaches the counts: a step inside the
+// once-a-second window asks to wake when it ends, and that step publishes.
+TEST_F(EngineFiguresTest, ALastChangeInsideThePublishWindowIsPublishedWhenItEnds) {
+  EngineOptions o = Options();
+  o.stop_on_terminal = true;
+  Make(o, {{Dev("a"), std::nullopt}});
+  engine->Step();  // publishes (window starts) and sends a's GET
+  service.Answer(FakeService::Body("a", "Succeeded", "\"1\""));
+  const MonoTime before = clock.Now();
+  const MonoTime wake = engine->Step();  // a is terminal: nothing left to poll
+  ASSERT_LE(wake, before + 1s) << "an idle engine must still wake to publish the change";
+  clock.Advance(std::chrono::duration_cast<Duration>(wake - clock.Now()));
+  // That step publishes; with nothing left to do it asks for no further wakeup.
+  EXPECT_EQ(engine->Step(), MonoTime::max());
+  EXPECT_EQ(Read().operations,
+            (std::vector<OperationCount>{
+                {OperationKind::kDevice, OperationState::kTerminal, "Succeeded", 1}}));
+}
+
 TEST_F(EngineFiguresTest, ListPagesCountAsSuccessfulPollsAndUseTheListBudget) {
   EngineOptions o = Options();
   o.use_list = ListMode::kAlways;

@@ -152,6 +152,7 @@ MonoTime Engine::Impl::NextWake(MonoTime now, bool paused) {
     next = due > now ? due : get_budget_.NextAvailable(now);
     break;
   }
+  if (stats_stale_) next = std::min(next, stats_due_);
   return std::min(next, lists_.NextWake(now));
 }
 
@@ -379,6 +380,7 @@ void Engine::Impl::PublishStats(MonoTime now) {
     state_.error_times.pop_front();
   }
   const bool full = now >= stats_due_;
+  stats_stale_ = !full;
   EngineStats s;
   if (full) {
     stats_due_ = now + std::chrono::seconds(1);

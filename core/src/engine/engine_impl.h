@@ -64,6 +64,9 @@ class Engine::Impl {
   RateLimiter get_budget_;
   bool paused_ = false;  // backpressure: the writer's queue is full
   MonoTime stats_due_{};
+  // A step ran after the last full publish: its changes are not yet in the figures, so the engine
+  // wakes at stats_due_ to publish them even when nothing else is due (once, not periodically).
+  bool stats_stale_ = false;
 
   // Shared with other threads.
   mutable std::mutex mu_;
