@@ -98,6 +98,12 @@ TEST(ExecTarget, TimeoutSignalAndFailureToStartAreRetried) {
   EXPECT_EQ(r.verdict, DeliveryVerdict::kRetry);
   EXPECT_NE(r.detail.find("signal 15"), std::string::npos) << r.detail;
 
+  runner.result = Exited(-1);
+  runner.result.error = "its exit status was lost (reaped elsewhere)";
+  r = target.Deliver(Event());
+  EXPECT_EQ(r.verdict, DeliveryVerdict::kRetry);
+  EXPECT_NE(r.detail.find("exit status was lost"), std::string::npos) << r.detail;
+
   runner.result = ProcessResult{};
   runner.result.error = "No such file or directory";
   r = target.Deliver(Event());

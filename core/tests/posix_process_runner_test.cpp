@@ -162,6 +162,22 @@ TEST(PosixProcessRunner, ExitCodeSignalAndABoundedStderrHead) {
   EXPECT_EQ(r.stderr_head, std::string(PosixProcessRunner::kStderrMaxBytes, 'x'));
 }
 
+TEST(PosixProcessRunner, ThroughExecTargetAFailingOrMissingHookIsRetried) {
+  testing::TempDir dir;
+  PosixProcessRunner runner;
+  NotificationEvent e;
+  e.event_id = "blue:1";
+  ExecTarget failing("local", {{Script(dir, "fail", "echo oops >&2\nexit 3\n")}, 10s}, runner);
+  auto r = failing.Deliver(e);
+  EXPECT_EQ(r.verdict, DeliveryVerdict::kRetry);
+  EXPECT_NE(r.detail.find("exited with code 3; stderr: \"oops\""), std::string::npos) << r.detail;
+  ExecTarget missing("local", {{dir.File("not-there")}, 10s}, runner);
+  r = missing.Deliver(e);
+  EXPECT_EQ(r.verdict, DeliveryVerdict::kRetry);
+  EXPECT_NE(r.detail.find("cannot run"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("No such file or directory"), std::string::npos) << r.detail;
+}
+
 TEST(PosixProcessRunner, AMissingOrRelativeProgramIsNotStarted) {
   PosixProcessRunner runner;
   ProcessResult r = runner.Run(Request({"/nonexistent/adu-hook", "x"}));

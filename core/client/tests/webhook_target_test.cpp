@@ -94,9 +94,14 @@ bool PythonAcceptsSignature(const std::string& secret, const std::string& timest
 
 class WebhookTargetTest : public ::testing::TestWithParam<Transport> {
  protected:
-  DeliveryResult DeliverTo(const std::string& path, WebhookOptions options = {}) {
+  static WebhookOptions Options() {
+    WebhookOptions options;
+    options.timeout = 5s;
+    return options;
+  }
+  // `options` with the URL of `path` on the receiver (plus the secret path and query).
+  DeliveryResult DeliverTo(const std::string& path, WebhookOptions options = Options()) {
     options.url = server_.Url(path + kSecretPath + kSecretQuery);
-    if (options.timeout == Duration(10000)) options.timeout = 5s;
     WebhookTarget target("ops", options, *http_);
     return target.Deliver(Event());
   }
@@ -111,7 +116,7 @@ class WebhookTargetTest : public ::testing::TestWithParam<Transport> {
 };
 
 TEST_P(WebhookTargetTest, TwoHundredIsDeliveredWithTheHeadersAndAValidSignature) {
-  WebhookOptions options;
+  WebhookOptions options = Options();
   options.secret = "s3cret-key";
   const auto before = std::chrono::system_clock::now();
   const auto r = DeliverTo("/respond/200", options);
@@ -141,7 +146,7 @@ TEST_P(WebhookTargetTest, TwoHundredIsDeliveredWithTheHeadersAndAValidSignature)
 }
 
 TEST_P(WebhookTargetTest, WithoutASecretThereIsNoSignatureAndTheFormatIsApplied) {
-  WebhookOptions options;
+  WebhookOptions options = Options();
   options.format = NotifyFormat::kSlack;
   const auto r = DeliverTo("/respond/204", options);
   EXPECT_EQ(r.verdict, DeliveryVerdict::kDelivered) << r.detail;
@@ -176,7 +181,7 @@ TEST_P(WebhookTargetTest, OtherClientErrorsAndRedirectsAreAbandoned) {
 }
 
 TEST_P(WebhookTargetTest, AReceiverThatHangsIsRetriedWithinTheTimeout) {
-  WebhookOptions options;
+  WebhookOptions options = Options();
   options.timeout = 500ms;
   const auto start = std::chrono::steady_clock::now();
   const auto r = DeliverTo("/stall", options);
@@ -193,9 +198,8 @@ TEST_P(WebhookTargetTest, ConnectionRefusedIsRetried) {
     LoopbackServer closed;  // a free port, closed again
     url = closed.Url(std::string(kSecretPath) + kSecretQuery);
   }
-  WebhookOptions options;
+  WebhookOptions options = Options();
   options.url = url;
-  options.timeout = 5s;
   WebhookTarget target("ops", options, *http_);
   const auto r = target.Deliver(Event());
   EXPECT_EQ(r.verdict, DeliveryVerdict::kRetry) << r.detail;

@@ -72,6 +72,7 @@ DeliveryResult ExecTarget::Deliver(const NotificationEvent& event) {
                                  stderr_part);
   }
   if (r.exit_code == 0) return DeliveryResult::Delivered(program + " exited 0" + stderr_part);
+  if (r.exit_code < 0) return DeliveryResult::Retry(program + ": " + r.error + stderr_part);
   return DeliveryResult::Retry(program + " exited with code " + std::to_string(r.exit_code) +
                                stderr_part);
 }
