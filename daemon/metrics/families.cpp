@@ -155,6 +155,9 @@ std::vector<MetricFamily> FamiliesOf(const FiguresSnapshot& s, const std::string
   out.push_back(std::move(last));
   out.push_back(DelayFamily(s));
   AddBudgetFamilies(s, out);
+  // Before the store's two: adu_opwatch_store_unavailable stays the last series (the textfile's
+  // readers and tests take it as the end of a whole file).
+  AddNotificationFamilies(s, out);
   auto queue = Family("adu_opwatch_store_queue_length",
                       "Poll results waiting to be written to the database.", MetricType::Gauge);
   queue.metric.push_back(Sample(static_cast<double>(s.store_queue_length)));
@@ -165,7 +168,6 @@ std::vector<MetricFamily> FamiliesOf(const FiguresSnapshot& s, const std::string
                             MetricType::Gauge);
   unavailable.metric.push_back(Sample(s.store_unavailable ? 1 : 0));
   out.push_back(std::move(unavailable));
-  AddNotificationFamilies(s, out);
   return out;
 }
 

@@ -140,6 +140,31 @@ operations:
         self.assertEqual([r[0] for r in rows], [f"demo:{succeeded}"])
         self.assertEqual([r["path"] for r in rx.delivered()], ["/b"])
 
+    def test_exec_hook_gets_every_transition_through_the_daemon(self):
+        emu = self.emulator(one_op_scenario())
+        out = os.path.join(self.dir, "hook.out")
+        hook = os.path.join(self.dir, "hook.sh")
+        with open(hook, "w") as f:
+            f.write(f"#!/bin/sh\necho \"$ADU_EVENT_ID $ADU_FROM_STATUS>$ADU_TO_STATUS $(cat)\" >> {out}\n")
+        os.chmod(hook, 0o755)
+        config = write_config(self.dir, emu.url, watch_yaml="  - nt-1\n", extra=POLL + f"""\
+notify:
+  - name: hook
+    on: [any]
+    exec: [{hook}]
+    timeout: 5s
+""")
+        self.daemon(config)
+        wait_for(lambda: len([r for r in self.outbox() if r[2] == "delivered"]) == 2, timeout=30,
+                 what="both events delivered to the hook")
+        with open(out) as f:
+            lines = f.read().splitlines()
+        ids = [sid for (sid,) in query(self.dir, "SELECT snapshot_id FROM transitions "
+                                                 "ORDER BY snapshot_id")]
+        self.assertEqual([line.split(" ")[0:2] for line in lines],
+                         [[f"demo:{ids[0]}", ">Running"], [f"demo:{ids[1]}", "Running>Succeeded"]])
+        self.assertIn('"event_id":"demo:', lines[0])  # the json body on stdin
+
     def test_notify_test_command(self):
         rx = self.receiver()
         config = write_config(self.dir, "http://127.0.0.1:9",
