@@ -86,8 +86,8 @@ constexpr Duration kMaxRetention = std::chrono::hours(24 * 36500);
 constexpr int kMaxConcurrency = 256;
 constexpr int kNoMax = 2147483647;
 constexpr size_t kMaxIdLength = 256;
-// discover: as the contract says. resync below a minute would spend the list budget on
-// unfiltered passes; max_age beyond 7d is pointless (the service keeps completed ones 7 days).
+// discover: resync below a minute would spend the list budget on unfiltered passes; max_age
+// beyond 7d is pointless (the service lists completed operations for 7 days only).
 constexpr Duration kMinDiscoverInterval = 10s;
 constexpr Duration kMaxDiscoverInterval = 1h;
 constexpr Duration kMinResync = 1min;
@@ -446,12 +446,7 @@ void ReadDiscoverKinds(const MapReader& d, Diagnostics& diag, std::vector<Operat
     }
     const auto kind = ParseKind(item.Scalar());
     if (!kind) {
-      std::string message =
-          Quote(item.Scalar()) + " is not one of " + internal::JoinChoices(kKindNames);
-      if (auto near = internal::ClosestMatch(item.Scalar(), kKindNames)) {
-        message += "; did you mean " + std::string(*near) + "?";
-      }
-      diag.Add(mark, path, message);
+      diag.Add(mark, path, internal::NotAChoiceMessage(item.Scalar(), kKindNames));
       continue;
     }
     if (auto it = seen.find(*kind); it != seen.end()) {
@@ -686,7 +681,10 @@ std::string AuthSummary(const AuthConfig& a) {
 }
 
 // check-config's "watching" line.
-std::string WatchSummary(const std::vector<WatchEntry>& watch) {
+std::string WatchSummary(const std::vector<WatchEntry>& watch, bool discovering) {
+  if (watch.empty() && discovering) {
+    return "0 operations listed: discovery finds the instance's operations (see discover)";
+  }
   if (watch.empty()) {
     return "0 operations: empty watch list: the daemon idles until the watch file lists something";
   }
@@ -774,7 +772,7 @@ std::string Summary(const Config& c) {
 
   row("auth", AuthSummary(c.auth));
 
-  row("watching", WatchSummary(c.watch));
+  row("watching", WatchSummary(c.watch, c.discover.enabled()));
   row("watch file", c.watch_file ? *c.watch_file : std::string("(none)"));
   for (const auto& [label, value] : DiscoverSummary(c)) row(label, value);
   row("database", c.database);

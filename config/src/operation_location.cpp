@@ -1,4 +1,5 @@
 // Watch entries written as the Operation-Location (or Location) value the service returned.
+#include <optional>
 #include <vector>
 
 #include "adu/config/config.h"
@@ -45,26 +46,24 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return segments;
 }
 
-// Path and query of `text` (a path as written, or the rest of a full URL on the endpoint).
-Result<std::string_view> PathAndQuery(std::string_view text, const WatchListTarget& target) {
-  if (text.starts_with('/')) return text;
-  auto url = ParseUrl(text);
-  if (!url) return url.status();
-  if (Status s = CheckSameOrigin(text, *url, target.endpoint); !s) return s;
-  // `rest` is the tail of `text` as written.
-  return text.substr(text.size() - url->rest.size());
-}
+// The parts of an Operation-Location, as written.
+struct LocationParts {
+  std::optional<UrlParts> url;  // absent for a path
+  std::string_view instance;
+  std::string_view collection;  // "management" | "updates"
+  std::string_view id;
+};
 
-Result<OperationKey> ParseLocation(std::string_view text, const WatchListTarget& target) {
-  if (target.instance_id.empty()) {
-    return Status::Error(
-        Quote(text) +
-        " is an Operation-Location: it can only be checked against the "
-        "configuration's endpoint and instance_id (load it with the configuration)");
+// Splits `text` along the service's path form; says what is wrong when it is not that form.
+Result<LocationParts> SplitLocation(std::string_view text) {
+  LocationParts parts;
+  std::string_view path = text;
+  if (!text.starts_with('/')) {
+    auto url = ParseUrl(text);
+    if (!url) return url.status();
+    parts.url = *url;
+    path = text.substr(text.size() - url->rest.size());  // `rest` is the tail of `text`
   }
-  auto rest = PathAndQuery(text, target);
-  if (!rest) return rest.status();
-  std::string_view path = *rest;
   if (path.find('#') != std::string_view::npos) {
     return Status::Error(Quote(text) + " has a fragment (#...): not an Operation-Location");
   }
@@ -78,16 +77,35 @@ Result<OperationKey> ParseLocation(std::string_view text, const WatchListTarget&
     return Status::Error(Quote(text) + " is neither an operation ID nor an Operation-Location: " +
                          std::string(kExpectedForms));
   }
-  if (seg[1] != target.instance_id) {
-    return Status::Error(Quote(text) + " names the instance " + Quote(seg[1]) +
+  parts.instance = seg[1];
+  parts.collection = seg[2];
+  parts.id = seg[4];
+  return parts;
+}
+
+Result<OperationKey> ParseLocation(std::string_view text, const WatchListTarget& target) {
+  if (target.instance_id.empty()) {
+    return Status::Error(
+        Quote(text) +
+        " is an Operation-Location: it can only be checked against the "
+        "configuration's endpoint and instance_id (load it with the configuration)");
+  }
+  auto parts = SplitLocation(text);
+  if (!parts) return parts.status();
+  if (parts->url) {
+    if (Status s = CheckSameOrigin(text, *parts->url, target.endpoint); !s) return s;
+  }
+  if (parts->instance != target.instance_id) {
+    return Status::Error(Quote(text) + " names the instance " + Quote(parts->instance) +
                          ", not instance_id " + Quote(target.instance_id) +
                          " (an operation of another instance cannot be watched here)");
   }
-  if (Status s = ValidateOperationId(seg[4]); !s) {
+  if (Status s = ValidateOperationId(parts->id); !s) {
     return Status::Error(Quote(text) + ": " + s.message());
   }
-  const OperationKind kind = seg[2] == "updates" ? OperationKind::kUpdate : OperationKind::kDevice;
-  return OperationKey{kind, std::string(seg[4])};
+  const OperationKind kind =
+      parts->collection == "updates" ? OperationKind::kUpdate : OperationKind::kDevice;
+  return OperationKey{kind, std::string(parts->id)};
 }
 
 }  // namespace

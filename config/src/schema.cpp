@@ -289,12 +289,16 @@ std::optional<size_t> MapReader::Choice(std::string_view key,
   for (size_t i = 0; i < choices.size(); ++i) {
     if (choices[i] == *text) return i;
   }
-  std::string message = Quote(*text) + " is not one of " + JoinChoices(choices);
-  if (auto near = ClosestMatch(*text, choices)) {
+  Error(key, NotAChoiceMessage(*text, choices));
+  return std::nullopt;
+}
+
+std::string NotAChoiceMessage(std::string_view text, std::span<const std::string_view> choices) {
+  std::string message = Quote(text) + " is not one of " + JoinChoices(choices);
+  if (auto near = ClosestMatch(text, choices)) {
     message += "; did you mean " + std::string(*near) + "?";
   }
-  Error(key, message);
-  return std::nullopt;
+  return message;
 }
 
 }  // namespace adu::config::internal

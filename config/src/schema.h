@@ -103,6 +103,9 @@ class MapReader {
   std::vector<Entry> entries_;
 };
 
+// `"text" is not one of a, b or c`, with a "did you mean" hint when one is close.
+std::string NotAChoiceMessage(std::string_view text, std::span<const std::string_view> choices);
+
 // What a YAML node is, for messages: "a map", "a list", "a string", "empty".
 std::string_view NodeKind(const YAML::Node& node);
 

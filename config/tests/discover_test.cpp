@@ -154,6 +154,13 @@ TEST_F(DiscoverTest, SummaryOfBothKindsWithTheBudgetArithmetic) {
                            "update list: they still need the watch list\n"));
 }
 
+TEST_F(DiscoverTest, AnEmptyWatchListDoesNotIdleWhileDiscovering) {
+  const std::string s = Summary(Ok(std::string(kMinimal) + "discover:\n  kinds: [update]\n"));
+  EXPECT_THAT(s, HasSubstr("watching       0 operations listed: discovery finds the instance's "
+                           "operations (see discover)\n"));
+  EXPECT_THAT(s, Not(HasSubstr("idles")));
+}
+
 TEST_F(DiscoverTest, SummaryArithmeticFollowsIntervalKindsAndBudget) {
   const std::string fast =
       Summary(Ok(std::string(kMinimal) +

@@ -136,6 +136,13 @@ TEST_F(OperationLocationTest, AnotherHostSchemeOrPortIsRefused) {
               HasSubstr("is on https://contoso.api.adu.microsoft.com:8443, not on the endpoint"));
 }
 
+TEST_F(OperationLocationTest, TheFormIsCheckedBeforeTheHost) {
+  // Any URL is not an Operation-Location: the message says what one looks like.
+  EXPECT_THAT(Key("http://evil.example/x"),
+              HasSubstr("\"http://evil.example/x\" is neither an operation ID nor an "
+                        "Operation-Location: expected"));
+}
+
 TEST_F(OperationLocationTest, MalformedUrlsAreRefusedWithTheUrlParsersReason) {
   EXPECT_THAT(Key("ftp://contoso.api.adu.microsoft.com" + DeviceLocation()),
               HasSubstr("uses the scheme \"ftp\""));
