@@ -102,10 +102,10 @@ class DiscoveryAppearTest(IntegrationTest):
                 finals[change["operation_id"]] = change["status"]
         if len(finals) < self.COUNT:
             return None
-        stored = dict(query(self.dir,
-                            "SELECT operation_id, status FROM operations WHERE status IN "
-                            "('Succeeded', 'Failed')"))
-        return timeline if stored == finals else None
+        in_db = dict(query(self.dir,
+                           "SELECT operation_id, status FROM operations WHERE status IN "
+                           "('Succeeded', 'Failed')"))
+        return timeline if in_db == finals else None
 
 
 class DiscoveryBulkTest(IntegrationTest):

@@ -102,7 +102,9 @@ MonoTime ListRefresh::NextWake(MonoTime now) {
   MonoTime next = MonoTime::max();
   for (auto kind : {OperationKind::kDevice, OperationKind::kUpdate}) {
     auto it = runs_.find(kind);
-    if (it == runs_.end() || it->second.page_in_flight || !RunWanted(kind)) continue;
+    // In list mode a kind's next run time wakes the engine even while none of its operations is
+    // active (as before discovery): the STATUS= line and figures are refreshed on those wakes.
+    if (it == runs_.end() || it->second.page_in_flight || !(mode_ || Discovers(kind))) continue;
     const MonoTime list_next = it->second.active
                                    ? budget_.NextAvailable(now)
                                    : std::max(it->second.next_due, budget_.NextAvailable(now));
