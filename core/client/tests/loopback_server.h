@@ -34,7 +34,7 @@ class LoopbackServer {
     int one = 1;
     ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listen_fd_, 16) != 0) {
+        ::listen(listen_fd_, SOMAXCONN) != 0) {  // the tests open 50 at once
       ADD_FAILURE() << "cannot listen on loopback";
     }
     socklen_t len = sizeof addr;
