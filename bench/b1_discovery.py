@@ -133,7 +133,8 @@ def main():
            f"429 {r['throttled']}")
     out = {"scale": SCALE, "rate_per_min": args.rate, "interval_s": args.interval,
            "poll_interval_s": POLL_INTERVAL, "get_limit": GET_LIMIT, "list_limit": LIST_LIMIT,
-           "page_size": PAGE_SIZE, "run": r}
+           "page_size": PAGE_SIZE, "run": r,
+           "commit": bl.git_commit(os.path.join(os.path.dirname(__file__), ".."))}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
 

@@ -162,9 +162,9 @@ def main():
         with open(args.out) as f:
             write_section(section(json.load(f)))
         return
-    import report  # machine() and git_commit(), shared with the B1/B2 page
+    import report  # machine(), shared with the B1/B2 page
     result = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "commit": report.git_commit(ROOT), "machine": report.machine(),
+              "commit": bl.git_commit(ROOT), "machine": report.machine(),
               "operations": args.operations, "runs": []}
     with tempfile.TemporaryDirectory(prefix="adu-notify-bench-") as tmp:
         workdir = args.workdir or tmp

@@ -9,7 +9,11 @@ import datetime
 import json
 import os
 import platform
-import subprocess
+
+import benchlib as bl
+
+# The commit of a tree: b3.py imports this module (for machine()) and takes it from here too.
+git_commit = bl.git_commit
 
 
 def machine():
@@ -22,18 +26,6 @@ def machine():
     with open("/proc/meminfo") as f:
         mem_kb = int(f.readline().split()[1])
     return f"{model}, {os.cpu_count()} CPUs (nproc), {mem_kb / 1048576:.0f} GiB, Linux {platform.release()}"
-
-
-def git_commit(root):
-    try:
-        rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "core", "daemon",
-                                "bench", "storage", "config"],
-                               capture_output=True, text=True).stdout.strip()
-        return rev + (" (with uncommitted changes)" if dirty else "")
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        return "unknown"
 
 
 def fmt(v, digits=1):
@@ -58,7 +50,8 @@ def discovery_section(d):
              f"within about 11 minutes), under the service's limits ({d['get_limit']} GETs and "
              f"{d['list_limit']} list calls per minute, pages of {d['page_size']}). Latency: from an "
              f"operation's creation to its first stored snapshot. Calls: every list call and GET of "
-             f"the run, per operation. Time compressed x{s} as in B1, figures uncompressed.")
+             f"the run, per operation. Time compressed x{s} as in B1, figures uncompressed."
+             + (f" Run at {d['commit']}." if d.get("commit") else ""))
     L.append("")
     L.append("| operations | stored | final status stored | p50 (s) | p99 (s) | max (s) | "
              "list calls | GETs | calls / operation | GETs / operation | 429s | load |")
@@ -140,7 +133,8 @@ def main():
     L.append("| --- | --- |")
     L.append(f"| machine | {machine()} |")
     L.append(f"| date | {meta['started']} |")
-    L.append(f"| commit | {git_commit(args.root)} |")
+    # The commit the benchmarks ran at (run.sh records it before they start), else HEAD.
+    L.append(f"| commit | {meta.get('commit') or bl.git_commit(args.root)} |")
     L.append("| build | Release (`build-perf-rel`); B1 with the default HTTP transport (cpprest) |")
     L.append(f"| run time | {meta['seconds'] / 60:.1f} min |")
     L.append("")

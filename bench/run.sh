@@ -30,12 +30,14 @@ export ADU_EMULATOR="$BUILD/tests/emulator/adu-emulator"
 PY=/usr/bin/python3
 export PYTHONPATH="$ROOT/bench"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 t0=$(date +%s)
 "$PY" "$ROOT/bench/b1.py" --out "$OUT/b1.json" --sizes "${BENCH_B1_SIZES:-100,1000,5000}"
 "$PY" "$ROOT/bench/b1_discovery.py" --out "$OUT/b1-discovery.json"
 "$PY" "$ROOT/bench/b2.py" --out "$OUT/b2.json" --curl-loop "$OUT/curl_loop"
 t1=$(date +%s)
-printf '{"started": "%s", "seconds": %d}\n' "$started" $((t1 - t0)) > "$OUT/meta.json"
+printf '{"started": "%s", "seconds": %d, "commit": "%s"}\n' "$started" $((t1 - t0)) "$commit" \
+  > "$OUT/meta.json"
 "$PY" "$ROOT/bench/report.py" --b1 "$OUT/b1.json" --b2 "$OUT/b2.json" --meta "$OUT/meta.json" \
   --b1-discovery "$OUT/b1-discovery.json" --root "$ROOT"
 echo "wrote $ROOT/docs/performance.md and $ROOT/docs/performance-b1.png (results in $OUT)"
