@@ -10,6 +10,7 @@ namespace adu::storage {
 using internal::DbPtr;
 using internal::DbStatus;
 using internal::Exec;
+using internal::OpenReadWrite;
 using internal::Query;
 
 namespace {
@@ -129,13 +130,9 @@ class SqliteOutbox::Impl {
 
 Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(const std::string& path,
                                                          std::chrono::milliseconds busy_timeout) {
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  DbPtr db(raw);
-  if (rc != SQLITE_OK) return DbStatus(path, raw, rc, "cannot open");
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count()));
+  auto opened = OpenReadWrite(path, busy_timeout);
+  if (!opened) return opened.status();
+  DbPtr db = std::move(*opened);
   // The store has set WAL (a property of the file); asking again is harmless and checks it.
   if (const int w = Exec(db.get(), "PRAGMA journal_mode = WAL"); w != SQLITE_OK) {
     return DbStatus(path, db.get(), w, "cannot enable WAL");

@@ -713,15 +713,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   }
   if (Status st = CreateFile(path); !st.ok()) return st;
 
-  sqlite3* raw = nullptr;
-  // No SQLITE_OPEN_CREATE: the file exists now, with our mode. FULLMUTEX is not needed (one
-  // thread at a time) but costs nothing measurable and protects against misuse.
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  DbPtr db(raw);
-  if (rc != SQLITE_OK) return DbStatus(path, raw, rc, "cannot open");
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
+  auto opened = internal::OpenReadWrite(path, options.busy_timeout);  // the file exists now
+  if (!opened) return opened.status();
+  DbPtr db = std::move(*opened);
 
   auto version = CheckSchemaBeforeWriting(db.get(), path);
   if (!version) return version.status();

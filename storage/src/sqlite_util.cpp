@@ -135,4 +135,17 @@ std::string FileUri(const std::string& path, std::string_view query) {
   return uri;
 }
 
+Result<DbPtr> OpenReadWrite(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  sqlite3* raw = nullptr;
+  // No SQLITE_OPEN_CREATE: the store creates the file itself, with its mode. FULLMUTEX is not
+  // needed (one thread at a time per connection) but costs nothing measurable.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return DbStatus(path, raw, rc, "cannot open");
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count()));
+  return db;
+}
+
 }  // namespace adu::storage::internal

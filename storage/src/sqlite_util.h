@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -81,6 +82,10 @@ int Exec(sqlite3* db, const char* sql);
 
 // Reads a single integer (e.g. PRAGMA user_version). nullopt on error.
 std::optional<int64_t> QueryInt(sqlite3* db, const char* sql, int* rc_out = nullptr);
+
+// Opens an existing database read-write (never creates it) with extended result codes and the
+// busy timeout: the writer's and the outbox's connections.
+Result<DbPtr> OpenReadWrite(const std::string& path, std::chrono::milliseconds busy_timeout);
 
 // `file:` URI for `path` (percent-encoded) with the given query string, e.g. "mode=ro".
 std::string FileUri(const std::string& path, std::string_view query);

@@ -149,15 +149,7 @@ void NotifyWorker::PublishFiguresTo(Figures& figures) { figures_ = &figures; }
 
 void NotifyWorker::SetTarget(std::shared_ptr<NotifyTarget> target) {
   const std::string name = target->name();
-  std::unique_ptr<Lane> old;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = lanes_.find(name); it != lanes_.end()) {
-      old = std::move(it->second);
-      lanes_.erase(it);
-    }
-  }
-  if (old) StopLane(*old);
+  TakeAndStopLane(name);
   auto lane = std::make_unique<Lane>();
   lane->target = std::move(target);
   if (figures_) figures_->SetNotificationTargets({name});
@@ -168,7 +160,7 @@ void NotifyWorker::SetTarget(std::shared_ptr<NotifyTarget> target) {
   ref.thread = std::thread([this, &ref] { RunLane(ref); });
 }
 
-void NotifyWorker::RemoveTarget(const std::string& name) {
+bool NotifyWorker::TakeAndStopLane(const std::string& name) {
   std::unique_ptr<Lane> old;
   {
     std::lock_guard lock(mu_);
@@ -177,7 +169,13 @@ void NotifyWorker::RemoveTarget(const std::string& name) {
       lanes_.erase(it);
     }
   }
-  if (old) StopLane(*old);
+  if (!old) return false;
+  StopLane(*old);  // outside mu_: it joins the lane's thread, which takes mu_ too
+  return true;
+}
+
+void NotifyWorker::RemoveTarget(const std::string& name) {
+  TakeAndStopLane(name);
   if (Status st = outbox_.AbandonTarget(name, "target removed"); !st.ok()) {
     log_->warn("notify {}: cannot abandon its pending events: {}", name, st.message());
   } else {

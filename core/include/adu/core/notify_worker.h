@@ -80,6 +80,8 @@ class NotifyWorker {
   PassResult DeliverDue(Lane& lane);
   void WaitForWork(Lane& lane, std::optional<WallTime> next_due);
   void StopLane(Lane& lane);
+  // Removes the target's lane from lanes_ (under mu_) and stops it; false when there was none.
+  bool TakeAndStopLane(const std::string& name);
   void RefreshCounts(bool force);
 
   NotificationOutbox& outbox_;
