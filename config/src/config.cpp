@@ -26,6 +26,7 @@ using internal::Diagnostics;
 using internal::MapReader;
 using internal::Need;
 using internal::Quote;
+using internal::Resolve;
 
 constexpr std::array<std::string_view, 4> kAuthMethodNames = {"none", "token_file", "client_secret",
                                                               "managed_identity"};
@@ -130,12 +131,6 @@ Status CheckIdentifier(std::string_view text, std::string_view what) {
     }
   }
   return Status::Ok();
-}
-
-std::string Resolve(const std::filesystem::path& base_dir, const std::string& path) {
-  const std::filesystem::path p(path);
-  if (p.is_absolute() || base_dir.empty()) return path;
-  return (base_dir / p).string();
 }
 
 std::string DuplicateMessage(const OperationKey& key, const std::string& first,

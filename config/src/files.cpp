@@ -18,4 +18,10 @@ Result<std::string> ReadRegularFile(const std::string& path, const std::string& 
   return std::move(content->data);
 }
 
+std::string Resolve(const std::filesystem::path& base_dir, const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return path;
+  return (base_dir / p).string();
+}
+
 }  // namespace adu::config::internal

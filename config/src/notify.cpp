@@ -11,11 +11,14 @@
 #include <map>
 
 #include "adu/core/url.h"
+#include "files.h"
 #include "text.h"
 
 namespace adu::config {
 
 namespace {
+
+using internal::Resolve;
 
 using namespace std::chrono_literals;
 using internal::Diagnostics;
@@ -60,12 +63,6 @@ Status CheckReadable(const std::string& path) {
 bool IsRegularFile(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string Resolve(const std::filesystem::path& base_dir, const std::string& path) {
-  const std::filesystem::path p(path);
-  if (p.is_absolute() || base_dir.empty()) return path;
-  return (base_dir / p).string();
 }
 
 // https to anywhere, http to loopback only: the body and the signature travel in clear text.
